@@ -1,0 +1,111 @@
+/**
+ * Every setting of the server: its flag, its environment variable (one prefix, LEAPOCR_),
+ * its default and its valibot schema. `leapocr --help` is generated from this table, so a
+ * setting cannot exist without being documented.
+ */
+import * as v from "valibot";
+import { availableParallelism } from "node:os";
+import { resolve } from "node:path";
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  v.pipe(v.unknown(), v.transform(Number), v.number(), v.integer(), v.minValue(min), v.maxValue(max));
+const str = () => v.pipe(v.unknown(), v.transform(String), v.string());
+const bool = () =>
+  v.pipe(
+    v.unknown(),
+    v.transform((x) => (typeof x === "boolean" ? x : ["1", "true", "yes", "on"].includes(String(x).toLowerCase()))),
+    v.boolean(),
+  );
+
+interface Setting {
+  flag: string;
+  env: string;
+  help: string;
+  default?: unknown;
+  schema: v.GenericSchema<unknown, unknown>;
+}
+
+const cores = availableParallelism();
+
+export const SETTINGS = {
+  port: { flag: "port", env: "LEAPOCR_PORT", help: "HTTP port (0 picks a free one)", default: 8080, schema: int(0, 65535) },
+  host: { flag: "host", env: "LEAPOCR_HOST", help: "Address to listen on", default: "0.0.0.0", schema: str() },
+  dataDir: { flag: "data-dir", env: "LEAPOCR_DATA_DIR", help: "Directory for the database and stored files", default: "./data", schema: str() },
+  publicUrl: { flag: "public-url", env: "LEAPOCR_PUBLIC_URL", help: "External base URL used in upload URLs (default: taken from the request's Host)", default: "", schema: str() },
+  bootstrapApiKey: { flag: "bootstrap-api-key", env: "LEAPOCR_BOOTSTRAP_API_KEY", help: "At first start, use this exact key as the default team's first API key", default: "", schema: str() },
+  maxFileBytes: { flag: "max-file-bytes", env: "LEAPOCR_MAX_FILE_BYTES", help: "Largest accepted upload in bytes", default: 200 * 1024 * 1024, schema: int(1) },
+  maxPages: { flag: "max-pages", env: "LEAPOCR_MAX_PAGES", help: "Most pages accepted in one document", default: 1000, schema: int(1) },
+  maxPagePixels: { flag: "max-page-pixels", env: "LEAPOCR_MAX_PAGE_PIXELS", help: "Most pixels in one page image (width x height)", default: 100_000_000, schema: int(1) },
+  pageConcurrency: { flag: "page-concurrency", env: "LEAPOCR_PAGE_CONCURRENCY", help: "Pages processed at the same time", default: cores, schema: int(1, 256) },
+  ocrWorkers: { flag: "ocr-workers", env: "LEAPOCR_OCR_WORKERS", help: "Offline OCR engine worker threads", default: cores, schema: int(1, 64) },
+  ocrDpi: { flag: "ocr-dpi", env: "LEAPOCR_OCR_DPI", help: "DPI at which scanned PDF pages are rendered for OCR", default: 300, schema: int(72, 600) },
+  ocrLangs: { flag: "ocr-langs", env: "LEAPOCR_OCR_LANGS", help: "Comma-separated OCR languages (eng is embedded; others need --ocr-lang-dir)", default: "eng", schema: str() },
+  ocrLangDir: { flag: "ocr-lang-dir", env: "LEAPOCR_OCR_LANG_DIR", help: "Directory holding <lang>.traineddata files for extra OCR languages", default: "", schema: str() },
+  leaseSeconds: { flag: "lease-seconds", env: "LEAPOCR_LEASE_SECONDS", help: "How long a worker's claim on a page lasts before another may take it", default: 120, schema: int(5, 3600) },
+  uploadUrlTtlSeconds: { flag: "upload-url-ttl", env: "LEAPOCR_UPLOAD_URL_TTL", help: "Seconds a signed upload URL stays valid", default: 3600, schema: int(60, 7 * 86400) },
+  urlFetchTimeoutSeconds: { flag: "url-fetch-timeout", env: "LEAPOCR_URL_FETCH_TIMEOUT", help: "Seconds allowed to download a document given by URL", default: 60, schema: int(1, 3600) },
+  allowPrivateUrls: { flag: "allow-private-urls", env: "LEAPOCR_ALLOW_PRIVATE_URLS", help: "Allow URL uploads from loopback/private addresses (testing only)", default: false, schema: bool() },
+  logLevel: { flag: "log-level", env: "LEAPOCR_LOG_LEVEL", help: "debug, info, warn or error", default: "info", schema: v.picklist(["debug", "info", "warn", "error"]) },
+} satisfies Record<string, Setting>;
+
+export type Config = { [K in keyof typeof SETTINGS]: v.InferOutput<(typeof SETTINGS)[K]["schema"]> };
+
+export class ConfigError extends Error {}
+
+/** Parses `--name value`, `--name=value` and bare boolean `--name` flags. */
+export function parseFlags(argv: string[]): { flags: Record<string, string>; rest: string[] } {
+  const flags: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) {
+      rest.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    if (eq > 0) flags[arg.slice(2, eq)] = arg.slice(eq + 1);
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) flags[arg.slice(2)] = argv[++i]!;
+    else flags[arg.slice(2)] = "true";
+  }
+  return { flags, rest };
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function loadConfig(
+  flags: Record<string, string> = {},
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<Config> = {},
+): Config {
+  const known = new Set(Object.values(SETTINGS).map((s) => s.flag));
+  for (const name of Object.keys(flags)) {
+    if (!known.has(name) && name !== "help" && name !== "config") throw new ConfigError(`Unknown flag --${name}. Run with --help to list the settings.`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof Config, Setting][]) {
+    const raw = key in overrides ? overrides[key] : (flags[setting.flag] ?? env[setting.env] ?? setting.default);
+    const parsed = v.safeParse(setting.schema, raw);
+    if (!parsed.success) {
+      throw new ConfigError(`Invalid value for --${setting.flag} / ${setting.env}: ${JSON.stringify(raw)} (${parsed.issues[0]?.message})`);
+    }
+    out[key] = parsed.output;
+  }
+  const config = out as Config;
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}
+
+export function helpText(): string {
+  const lines = [
+    "leapocr: self-hosted document OCR server speaking the LeapOCR v1 API",
+    "",
+    "Usage: leapocr [serve] [flags]      start the server",
+    "       leapocr healthcheck          exit 0 when the local server answers /api/v1/health",
+    "",
+    "Settings (flag, environment variable, default):",
+  ];
+  for (const s of Object.values(SETTINGS) as Setting[]) {
+    const def = s.default === "" ? "(unset)" : JSON.stringify(s.default);
+    lines.push(`  --${s.flag.padEnd(22)} ${s.env.padEnd(30)} ${def}`, `      ${s.help}`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,136 @@
+/**
+ * The database tables. drizzle-kit generates the SQL migrations in drizzle/ from this file
+ * (`npm run db:generate`); the binary applies them at start (see migrate.ts).
+ * Times are unix milliseconds in integer columns.
+ */
+import { sqliteTable, text, integer, real, index, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+export const organizations = sqliteTable("organizations", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const teams = sqliteTable("teams", {
+  id: text("id").primaryKey(),
+  organizationId: text("organization_id").notNull().references(() => organizations.id),
+  name: text("name").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull().references(() => teams.id),
+    name: text("name").notNull(),
+    /** The first characters of the secret, shown so people can recognise a key. */
+    prefix: text("prefix").notNull(),
+    /** SHA-256 of the whole secret: the secret itself is never stored. */
+    hash: text("hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    expiresAt: integer("expires_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [uniqueIndex("api_keys_hash_idx").on(t.hash)],
+);
+
+/** Server-wide values generated once, such as the upload URL signing key. */
+export const serverSecrets = sqliteTable("server_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull().references(() => teams.id),
+    apiKeyId: text("api_key_id"),
+    /** pending | processing | completed | failed (the LeapOCR status values). */
+    status: text("status").notNull(),
+    /** awaiting_upload -> queued -> splitting -> pages -> done: where the job is inside the queue. */
+    stage: text("stage").notNull(),
+    fileName: text("file_name").notNull(),
+    declaredContentType: text("declared_content_type"),
+    declaredSize: integer("declared_size"),
+    /** The type sniffed from the bytes: pdf | png | jpeg | webp | tiff. */
+    detectedType: text("detected_type"),
+    sizeBytes: integer("size_bytes"),
+    source: text("source").notNull(), // direct | url
+    sourceUrl: text("source_url"),
+    format: text("format").notNull(), // markdown | structured
+    model: text("model").notNull(),
+    instructions: text("instructions"),
+    schemaJson: text("schema_json"),
+    templateSlug: text("template_slug"),
+    extractBoundingBoxes: integer("extract_bounding_boxes", { mode: "boolean" }).notNull().default(false),
+    uploadId: text("upload_id"),
+    uploadParts: integer("upload_parts"),
+    uploadExpiresAt: integer("upload_expires_at"),
+    totalPages: integer("total_pages").notNull().default(0),
+    processedPages: integer("processed_pages").notNull().default(0),
+    failedPages: integer("failed_pages").notNull().default(0),
+    creditsUsed: integer("credits_used").notNull().default(0),
+    errorMessage: text("error_message"),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+    deletedAt: integer("deleted_at"),
+  },
+  (t) => [
+    index("jobs_team_created_idx").on(t.teamId, t.createdAt),
+    index("jobs_stage_idx").on(t.stage),
+  ],
+);
+
+export const pages = sqliteTable(
+  "pages",
+  {
+    id: text("id").primaryKey(),
+    jobId: text("job_id").notNull().references(() => jobs.id, { onDelete: "cascade" }),
+    pageNumber: integer("page_number").notNull(),
+    /** pending | processing | completed | failed */
+    status: text("status").notNull(),
+    /** Markdown text, or the JSON of the structured result. */
+    result: text("result"),
+    confidence: real("confidence"),
+    width: integer("width"),
+    height: integer("height"),
+    boundingBoxesJson: text("bounding_boxes_json"),
+    /** Which route produced the result, e.g. offline:text-layer or offline:ocr. */
+    route: text("route"),
+    errorMessage: text("error_message"),
+    leaseOwner: text("lease_owner"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    attempts: integer("attempts").notNull().default(0),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+  },
+  (t) => [
+    uniqueIndex("pages_job_page_idx").on(t.jobId, t.pageNumber),
+    index("pages_status_idx").on(t.status),
+  ],
+);
+
+export const creditTransactions = sqliteTable(
+  "credit_transactions",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull().references(() => teams.id),
+    jobId: text("job_id"),
+    /** charge | grant | adjustment; charges are negative amounts. */
+    kind: text("kind").notNull(),
+    amount: integer("amount").notNull(),
+    description: text("description"),
+    createdAt: integer("created_at").notNull(),
+  },
+  // One charge per job, so a retried finalisation can never charge twice.
+  (t) => [uniqueIndex("credit_tx_job_charge_idx").on(t.jobId, t.kind), index("credit_tx_team_idx").on(t.teamId, t.createdAt)],
+);
