@@ -42,6 +42,9 @@ export function loadSharp(): Promise<Sharp> {
     if (isCompiledBinary()) await preloadEmbeddedLibvips();
     // CommonJS entry on purpose (see the header). `require` is evaluated only here, lazily.
     const sharp = require("sharp") as Sharp;
+    // Every upload is a new image: libvips' operation cache (50 MB by default) would only hold
+    // memory that is never hit again.
+    sharp.cache(false);
     return sharp;
   })().catch((err: unknown) => {
     cached = undefined; // let a later call retry (e.g. after the tmp dir was fixed)
