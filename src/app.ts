@@ -1,0 +1,120 @@
+/**
+ * Builds the whole server from a Config: database, storage, queue, model routes, worker and
+ * HTTP routes. main.ts and the tests both call createApp, so tests run the real thing on a
+ * temp directory.
+ */
+import { Elysia } from "elysia";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { eq } from "drizzle-orm";
+import type { Config } from "./config";
+import type { AppContext } from "./context";
+import { openDatabase, type Db } from "./db/client";
+import { migrate } from "./db/migrate";
+import { serverSecrets } from "./db/schema";
+import { LocalStorage } from "./adapters/storage-local";
+import { SqliteQueue } from "./adapters/queue-sqlite";
+import { OfflineRoute } from "./adapters/model-offline";
+import { ModelRegistry, defaultModels } from "./adapters/router";
+import { PipelineRunner } from "./pipeline/runner";
+import { ApiError, type ErrorBody } from "./lib/errors";
+import { createLogger, type Logger } from "./lib/logger";
+import { randomToken } from "./lib/crypto";
+import { fetchDocumentBytes } from "./lib/url-fetch";
+import { bootstrapTenancy } from "./modules/auth/service";
+import { ocrRoutes } from "./modules/ocr";
+import { uploadRoutes } from "./modules/uploads";
+import { healthRoutes } from "./modules/health";
+import { docsPlugin } from "./modules/docs";
+import pkg from "../package.json";
+
+export interface AppDeps {
+  logger?: Logger;
+  clock?: () => number;
+  /** Replace the model registry (tests of other routes, later the config file). */
+  models?: ModelRegistry;
+}
+
+/** A value generated at first start and kept in the database, such as the upload signing key. */
+function serverSecret(db: Db, name: string, now: number): string {
+  const row = db.select().from(serverSecrets).where(eq(serverSecrets.name, name)).get();
+  if (row) return row.value;
+  db.insert(serverSecrets).values({ name, value: randomToken(32), createdAt: now }).onConflictDoNothing().run();
+  return db.select().from(serverSecrets).where(eq(serverSecrets.name, name)).get()!.value;
+}
+
+function errorBody(code: string | number, error: unknown, logger: Logger): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  if (error instanceof ApiError) return { status: error.status, body: error.toBody(), headers: error.headers };
+  switch (code) {
+    case "VALIDATION": {
+      const e = error as { all?: { path?: string; message?: string }[]; message: string };
+      const issues = (e.all ?? []).map((i) => ({ field: String(i.path ?? "").replace(/^\//, "").replaceAll("/", ".") || undefined, message: i.message }));
+      const first = issues[0];
+      const message = first ? `${first.field ? `${first.field}: ` : ""}${first.message}` : "The request is not valid.";
+      return { status: 400, body: { code: "VALIDATION_ERROR", error: { message }, details: issues } };
+    }
+    case "PARSE":
+      return { status: 400, body: { code: "BAD_REQUEST", error: { message: "The request body could not be parsed; send valid JSON with Content-Type: application/json." } } };
+    case "NOT_FOUND":
+      return { status: 404, body: { code: "NOT_FOUND", error: { message: "No such route. The API lives under /api/v1; see /api/v1/docs." } } };
+    default:
+      logger.error("unhandled error", { code: String(code), error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      return { status: 500, body: { code: "SYSTEM_ERROR", error: { message: "Internal server error." } } };
+  }
+}
+
+export function createApp(config: Config, deps: AppDeps = {}) {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const clock = deps.clock ?? Date.now;
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = openDatabase(join(config.dataDir, "leapocr.db"));
+  migrate(db);
+  const storage = new LocalStorage(join(config.dataDir, "files"), serverSecret(db, "upload-signing-key", clock()));
+  const queue = new SqliteQueue(db.$client, clock);
+  const offline = new OfflineRoute({
+    ocrDpi: config.ocrDpi,
+    ocrWorkers: config.ocrWorkers,
+    ocrLangs: config.ocrLangs.split(",").map((s) => s.trim()).filter(Boolean),
+    ocrLangDir: config.ocrLangDir,
+  });
+  const models = deps.models ?? new ModelRegistry(defaultModels(offline));
+  const runner = new PipelineRunner({
+    queue,
+    storage,
+    models,
+    limits: { maxPages: config.maxPages, maxPagePixels: config.maxPagePixels, maxFileBytes: config.maxFileBytes },
+    concurrency: config.pageConcurrency,
+    leaseMs: config.leaseSeconds * 1000,
+    logger,
+    fetchDocument: (url) =>
+      fetchDocumentBytes(url, { maxBytes: config.maxFileBytes, timeoutMs: config.urlFetchTimeoutSeconds * 1000, allowPrivate: config.allowPrivateUrls }),
+  });
+  const ctx: AppContext = { config, db, storage, queue, models, logger, clock, wakeWorkers: () => runner.wake() };
+  const bootstrap = bootstrapTenancy(db, config.bootstrapApiKey, clock());
+
+  const app = new Elysia()
+    .onError(({ code, error, set }) => {
+      const { status, body, headers } = errorBody(code, error, logger);
+      set.status = status;
+      if (headers) Object.assign(set.headers, headers);
+      return body;
+    })
+    .use(docsPlugin())
+    .use(healthRoutes(pkg.version))
+    .use(uploadRoutes(ctx))
+    .use(ocrRoutes(ctx, "/api/v1", true))
+    .use(ocrRoutes(ctx, "", false));
+
+  return {
+    app,
+    ctx,
+    runner,
+    /** The generated API key to print once at first start, when no bootstrap key was given. */
+    firstApiKey: bootstrap.printedKey,
+    async close(): Promise<void> {
+      await runner.stop();
+      await models.close();
+      db.$client.close();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/** Everything the modules share, built once by createApp from the Config and the adapters. */
+import type { Config } from "./config";
+import type { Db } from "./db/client";
+import type { StoragePort } from "./ports/storage";
+import type { QueuePort } from "./ports/queue";
+import type { ModelRegistry } from "./adapters/router";
+import type { Logger } from "./lib/logger";
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  storage: StoragePort;
+  queue: QueuePort;
+  models: ModelRegistry;
+  logger: Logger;
+  clock: () => number;
+  /** Tells the worker that new work is queued. */
+  wakeWorkers: () => void;
+}

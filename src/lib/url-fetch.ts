@@ -1,0 +1,111 @@
+/**
+ * Fetches a document the user named by URL, refusing addresses inside the operator's network:
+ * loopback, private, link-local, cloud metadata and their IPv6 forms. The address is checked
+ * on the first request and on every redirect.
+ */
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+
+/** An error raised while downloading a URL; its message is for the user. */
+export class FetchError extends Error {}
+
+export interface FetchLimits {
+  maxBytes: number;
+  timeoutMs: number;
+  maxRedirects?: number;
+  allowPrivate?: boolean;
+}
+
+function ipv4Refused(ip: string): boolean {
+  const [a = 0, b = 0] = ip.split(".").map(Number);
+  return (
+    a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19)) || a >= 224
+  );
+}
+
+/** True for addresses a server-side fetch must never reach. */
+export function isRefusedAddress(ip: string): boolean {
+  if (isIP(ip) === 4) return ipv4Refused(ip);
+  const v6 = ip.toLowerCase().replace(/^\[|\]$/g, "");
+  const mapped = v6.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
+  if (mapped) return ipv4Refused(mapped[1]!);
+  return (
+    v6 === "::" || v6 === "::1" || v6.startsWith("fe8") || v6.startsWith("fe9") || v6.startsWith("fea") ||
+    v6.startsWith("feb") || v6.startsWith("fc") || v6.startsWith("fd") || v6.startsWith("ff") || v6.startsWith("fd00:ec2")
+  );
+}
+
+/** Checks a URL's scheme and the addresses its host resolves to. */
+export async function assertFetchableUrl(raw: string, allowPrivate = false): Promise<URL> {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new FetchError(`"${raw.slice(0, 200)}" is not a valid URL.`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new FetchError(`Only http and https URLs can be fetched, not ${url.protocol.replace(":", "")}.`);
+  }
+  if (url.username || url.password) throw new FetchError("URLs with a user name or password are not accepted.");
+  if (allowPrivate) return url;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host.endsWith(".localhost") || host === "metadata.google.internal") {
+    throw new FetchError(`The URL's host ${host} is a local or metadata address, which this server does not fetch.`);
+  }
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+  } catch {
+    throw new FetchError(`The URL's host ${host} could not be resolved.`);
+  }
+  const refused = addresses.find(isRefusedAddress);
+  if (refused) {
+    throw new FetchError(`The URL's host ${host} resolves to ${refused}, a loopback, private, link-local or metadata address, which this server does not fetch.`);
+  }
+  return url;
+}
+
+export async function fetchDocumentBytes(raw: string, limits: FetchLimits): Promise<Uint8Array> {
+  const maxRedirects = limits.maxRedirects ?? 5;
+  const deadline = AbortSignal.timeout(limits.timeoutMs);
+  let current = raw;
+  for (let hop = 0; hop <= maxRedirects; hop++) {
+    const url = await assertFetchableUrl(current, limits.allowPrivate);
+    let res: Response;
+    try {
+      res = await fetch(url, { redirect: "manual", signal: deadline });
+    } catch (err) {
+      if (deadline.aborted) throw new FetchError(`Downloading the URL took longer than ${Math.round(limits.timeoutMs / 1000)} s.`);
+      throw new FetchError(`The URL could not be downloaded: ${(err as Error).message}`);
+    }
+    if (res.status >= 300 && res.status < 400 && res.headers.get("location")) {
+      current = new URL(res.headers.get("location")!, url).toString();
+      await res.body?.cancel();
+      continue;
+    }
+    if (!res.ok) throw new FetchError(`The URL answered HTTP ${res.status}; check that the document is publicly reachable.`);
+    const declared = Number(res.headers.get("content-length") ?? "0");
+    if (declared > limits.maxBytes) throw new FetchError(`The document is ${declared} bytes; this server accepts at most ${limits.maxBytes}.`);
+    return await readLimited(res, limits.maxBytes);
+  }
+  throw new FetchError(`The URL redirected more than ${maxRedirects} times.`);
+}
+
+async function readLimited(res: Response, maxBytes: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = res.body?.getReader();
+  if (!reader) return new Uint8Array();
+  for (;;) {
+    const { done, value: chunk } = await reader.read();
+    if (done) break;
+    total += chunk.length;
+    if (total > maxBytes) {
+      await reader.cancel();
+      throw new FetchError(`The document is larger than the ${maxBytes} bytes this server accepts.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}

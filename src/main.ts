@@ -1,0 +1,61 @@
+/**
+ * Entry point of the `leapocr` executable: flags + environment -> Config -> server.
+ * Nothing heavy is imported here; PDF, image and OCR libraries load on first use.
+ */
+import { ConfigError, helpText, loadConfig, parseFlags } from "./config";
+
+async function serve(flags: Record<string, string>): Promise<void> {
+  const config = loadConfig(flags);
+  const { createApp } = await import("./app");
+  const server = createApp(config);
+  server.runner.start();
+  server.app.listen({ port: config.port, hostname: config.host });
+  const port = server.app.server?.port;
+  server.ctx.logger.info("listening", { url: `http://${config.host}:${port}/api/v1`, data_dir: config.dataDir, docs: `/api/v1/docs` });
+  if (server.firstApiKey) {
+    // Printed once, on stdout, at first start: it is stored only as a hash.
+    console.log(`\nFirst API key for the default team (shown once, store it now):\n  ${server.firstApiKey}\n`);
+  }
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.ctx.logger.info("shutting down", { signal });
+    await server.app.stop();
+    await server.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+async function healthcheck(flags: Record<string, string>): Promise<never> {
+  const config = loadConfig(flags);
+  try {
+    const res = await fetch(`http://127.0.0.1:${config.port}/api/v1/health`, { signal: AbortSignal.timeout(3000) });
+    process.exit(res.ok ? 0 : 1);
+  } catch {
+    process.exit(1);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { flags, rest } = parseFlags(argv);
+  if (flags.help || rest[0] === "help") {
+    console.log(helpText());
+    return;
+  }
+  const command = rest[0] ?? "serve";
+  if (command === "serve") return serve(flags);
+  if (command === "healthcheck") return healthcheck(flags);
+  throw new ConfigError(`Unknown command "${command}". Run leapocr --help.`);
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  if (err instanceof ConfigError) {
+    console.error(`leapocr: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

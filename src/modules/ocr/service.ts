@@ -1,0 +1,266 @@
+/** The LeapOCR SDK flow: create a job, receive its file, report status and results, delete. */
+import { and, asc, eq, isNull } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import type { ApiKeyAuth } from "../auth/service";
+import { jobs, pages } from "../../db/schema";
+import { badRequest, conflict, notFound } from "../../lib/errors";
+import { newJobId } from "../../lib/ids";
+import { ACCEPTED_CONTENT_TYPES, IngestError, SUPPORTED_TYPES_TEXT, sniffDocumentType } from "../../pipeline/ingest";
+import { sourceKey } from "../../pipeline/runner";
+import { StorageError } from "../../ports/storage";
+import { DEFAULT_MODEL } from "../../adapters/router";
+import { assertFetchableUrl, FetchError } from "../../lib/url-fetch";
+import type { DirectUploadRequest, UrlUploadRequest } from "./model";
+
+/** Parts stay below S3's 5 GB limit and well below what one PUT should carry. */
+const MAX_PART_BYTES = 50 * 1024 * 1024;
+
+type JobOptionsInput = Pick<DirectUploadRequest, "format" | "model" | "instructions" | "schema" | "template_slug" | "extract_bounding_boxes">;
+
+function resolveJobOptions(ctx: AppContext, input: JobOptionsInput) {
+  const modelName = input.model ?? DEFAULT_MODEL;
+  const model = ctx.models.get(modelName);
+  if (!model) {
+    throw badRequest(`Unknown model "${modelName}". Available models: ${ctx.models.names().join(", ")}.`);
+  }
+  if (input.template_slug) {
+    // Templates arrive with the workspace API; until then no slug can exist.
+    throw notFound(`Template "${input.template_slug}" not found for this team.`);
+  }
+  const format = input.format ?? "markdown";
+  if (format === "structured") {
+    if (!input.schema) throw badRequest("format \"structured\" needs a schema (a JSON Schema object) or a template_slug.");
+    if (!model.supportsStructured) {
+      throw badRequest(
+        `Structured extraction needs a model route (Gemini or an OpenAI-compatible endpoint); model "${modelName}" runs on the offline engine, which only produces markdown. Configure a model route (see docs/CONFIG.md) or use format "markdown".`,
+      );
+    }
+  }
+  return {
+    model: modelName,
+    format,
+    instructions: input.instructions ?? null,
+    schemaJson: input.schema ? JSON.stringify(input.schema) : null,
+    extractBoundingBoxes: input.extract_bounding_boxes ?? false,
+  };
+}
+
+const iso = (ms: number | null | undefined) => (ms == null ? undefined : new Date(ms).toISOString());
+
+export async function createDirectUpload(ctx: AppContext, auth: ApiKeyAuth, body: DirectUploadRequest, baseUrl: string) {
+  const { maxFileBytes, uploadUrlTtlSeconds } = ctx.config;
+  if (body.file_size > maxFileBytes) {
+    throw badRequest(`The file is ${body.file_size} bytes; this server accepts at most ${maxFileBytes} bytes.`);
+  }
+  const contentType = body.content_type.split(";")[0]!.trim().toLowerCase();
+  if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
+    throw badRequest(`Content type "${body.content_type}" is not supported. Upload a ${SUPPORTED_TYPES_TEXT} file.`);
+  }
+  const options = resolveJobOptions(ctx, body);
+  const now = ctx.clock();
+  const jobId = newJobId();
+  const partCount = Math.ceil(body.file_size / MAX_PART_BYTES);
+  // Every part but the last is exactly ceil(size / parts) bytes: the JS SDK cuts the file that way.
+  const chunkSize = Math.ceil(body.file_size / partCount);
+  const expiresAt = new Date(now + uploadUrlTtlSeconds * 1000);
+  const { uploadId } = await ctx.storage.createMultipart(sourceKey(jobId));
+  const urls = await ctx.storage.presignParts(sourceKey(jobId), uploadId, partCount, expiresAt, baseUrl);
+  ctx.db
+    .insert(jobs)
+    .values({
+      id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "awaiting_upload",
+      fileName: body.file_name, declaredContentType: contentType, declaredSize: body.file_size, source: "direct",
+      uploadId, uploadParts: partCount, uploadExpiresAt: expiresAt.getTime(), createdAt: now, updatedAt: now,
+      ...options,
+    })
+    .run();
+  return {
+    job_id: jobId,
+    upload_id: uploadId,
+    upload_type: "multipart" as const,
+    chunk_size: chunkSize,
+    total_chunks: partCount,
+    expires_at: expiresAt.toISOString(),
+    complete_url: `/api/v1/ocr/uploads/${jobId}/complete`,
+    parts: urls.map((p) => ({
+      part_number: p.partNumber,
+      start_byte: (p.partNumber - 1) * chunkSize,
+      end_byte: Math.min(p.partNumber * chunkSize, body.file_size) - 1,
+      upload_url: p.url,
+    })),
+  };
+}
+
+function findJob(ctx: AppContext, auth: ApiKeyAuth, jobId: string) {
+  // Scoped by team: another team's job id answers exactly like one that does not exist.
+  const job = ctx.db
+    .select()
+    .from(jobs)
+    .where(and(eq(jobs.id, jobId), eq(jobs.teamId, auth.teamId), isNull(jobs.deletedAt)))
+    .get();
+  if (!job) throw notFound(`Job ${jobId} not found.`);
+  return job;
+}
+
+export async function completeDirectUpload(ctx: AppContext, auth: ApiKeyAuth, jobId: string, parts: { part_number: number; etag: string }[]) {
+  const job = findJob(ctx, auth, jobId);
+  if (job.stage !== "awaiting_upload" || !job.uploadId) {
+    throw conflict(`The upload of job ${jobId} has already been completed.`);
+  }
+  const expected = job.uploadParts ?? 1;
+  const numbers = new Set(parts.map((p) => p.part_number));
+  if (numbers.size !== parts.length || parts.length !== expected || [...numbers].some((n) => n > expected)) {
+    throw badRequest(`The upload has ${expected} part(s); list each of part_number 1..${expected} exactly once with its ETag.`);
+  }
+  let size: number;
+  try {
+    ({ size } = await ctx.storage.completeMultipart(sourceKey(jobId), job.uploadId, parts.map((p) => ({ partNumber: p.part_number, etag: p.etag }))));
+  } catch (err) {
+    if (err instanceof StorageError) throw badRequest(err.message);
+    throw err;
+  }
+  const now = ctx.clock();
+  const fail = (message: string) => {
+    ctx.db.update(jobs).set({ status: "failed", stage: "done", errorMessage: message, updatedAt: now, completedAt: now }).where(eq(jobs.id, jobId)).run();
+    return badRequest(message);
+  };
+  if (size !== job.declaredSize) {
+    await ctx.storage.deletePrefix(`jobs/${jobId}`);
+    throw fail(`The uploaded file is ${size} bytes but file_size said ${job.declaredSize}. Start the upload again with the right size.`);
+  }
+  // Sniff now so that an unreadable type is a 400 here rather than a failed job later.
+  const head = await ctx.storage.get(sourceKey(jobId));
+  try {
+    sniffDocumentType(head ?? new Uint8Array());
+  } catch (err) {
+    if (err instanceof IngestError) {
+      await ctx.storage.deletePrefix(`jobs/${jobId}`);
+      throw fail(err.message);
+    }
+    throw err;
+  }
+  ctx.db.update(jobs).set({ stage: "queued", uploadId: null, sizeBytes: size, updatedAt: now }).where(eq(jobs.id, jobId)).run();
+  ctx.wakeWorkers();
+  return { job_id: jobId, status: "pending" as const, message: "Upload completed successfully, processing started", created_at: iso(job.createdAt)! };
+}
+
+export async function createUrlJob(ctx: AppContext, auth: ApiKeyAuth, body: UrlUploadRequest) {
+  let url: URL;
+  try {
+    url = await assertFetchableUrl(body.url, ctx.config.allowPrivateUrls);
+  } catch (err) {
+    if (err instanceof FetchError) throw badRequest(err.message);
+    throw err;
+  }
+  const options = resolveJobOptions(ctx, body);
+  const now = ctx.clock();
+  const jobId = newJobId();
+  const fileName = body.file_name ?? (decodeURIComponent(url.pathname.split("/").pop() ?? "") || "document");
+  ctx.db
+    .insert(jobs)
+    .values({ id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "queued", fileName, source: "url", sourceUrl: url.toString(), createdAt: now, updatedAt: now, ...options })
+    .run();
+  ctx.wakeWorkers();
+  return { job_id: jobId, status: "pending" as const, source_url: url.toString(), created_at: iso(now)! };
+}
+
+export function getJobStatus(ctx: AppContext, auth: ApiKeyAuth, jobId: string) {
+  const job = findJob(ctx, auth, jobId);
+  const end = job.completedAt ?? ctx.clock();
+  return {
+    id: job.id,
+    status: job.status as "pending" | "processing" | "completed" | "failed",
+    file_name: job.fileName,
+    result_format: job.format,
+    model: job.model,
+    processed_pages: job.processedPages,
+    total_pages: job.totalPages,
+    progress: job.stage === "done" ? 100 : job.totalPages > 0 ? Math.floor((job.processedPages / job.totalPages) * 100) : 0,
+    processing_time: job.startedAt ? Math.round((end - job.startedAt) / 1000) : 0,
+    created_at: iso(job.createdAt)!,
+    updated_at: iso(job.updatedAt)!,
+    completed_at: iso(job.completedAt),
+    error_message: job.errorMessage ?? undefined,
+  };
+}
+
+export function getJobResult(ctx: AppContext, auth: ApiKeyAuth, jobId: string, page: number, limit: number) {
+  const job = findJob(ctx, auth, jobId);
+  const status = job.status as "pending" | "processing" | "completed" | "failed";
+  if (job.stage !== "done") {
+    return { finished: false as const, body: { job_id: job.id, status, processed_pages: job.processedPages, total_pages: job.totalPages, result_format: job.format } };
+  }
+  const rows = ctx.db
+    .select()
+    .from(pages)
+    .where(eq(pages.jobId, jobId))
+    .orderBy(asc(pages.pageNumber))
+    .limit(limit)
+    .offset((page - 1) * limit)
+    .all();
+  return {
+    finished: true as const,
+    body: {
+      job_id: job.id,
+      status,
+      file_name: job.fileName,
+      model: job.model,
+      result_format: job.format,
+      credits_used: job.creditsUsed,
+      total_pages: job.totalPages,
+      processed_pages: job.processedPages,
+      completed_at: iso(job.completedAt),
+      error_message: job.errorMessage ?? undefined,
+      pages: rows.map((p) => {
+        const boxes = p.boundingBoxesJson ? (JSON.parse(p.boundingBoxesJson) as { type: string; text: string; bounds: { x: number; y: number; width: number; height: number } }[]) : undefined;
+        const result = job.format === "structured" && p.result ? (JSON.parse(p.result) as unknown) : (p.result ?? "");
+        return {
+          id: p.id,
+          page_number: p.pageNumber,
+          status: p.status as "completed" | "failed",
+          result,
+          confidence: p.confidence ?? undefined,
+          has_bounding_boxes: boxes !== undefined,
+          dimensions: p.width && p.height ? { width: p.width, height: p.height } : undefined,
+          bounding_boxes: boxes,
+          error_message: p.errorMessage ?? undefined,
+        };
+      }),
+      pagination: { page, limit, total: job.totalPages, total_pages: Math.max(1, Math.ceil(job.totalPages / limit)) },
+    },
+  };
+}
+
+/** Deletes the job's file, pages and results at once; the row stays as a tombstone without content. */
+export async function deleteJob(ctx: AppContext, auth: ApiKeyAuth, jobId: string) {
+  const job = findJob(ctx, auth, jobId);
+  const now = ctx.clock();
+  ctx.db.transaction((tx) => {
+    tx.delete(pages).where(eq(pages.jobId, jobId)).run();
+    tx.update(jobs)
+      .set({
+        deletedAt: now, updatedAt: now, stage: "done", status: job.stage === "done" ? job.status : "failed",
+        errorMessage: job.stage === "done" ? job.errorMessage : "Deleted before it finished.",
+        instructions: null, schemaJson: null, sourceUrl: null, leaseOwner: null, leaseExpiresAt: null,
+      })
+      .where(eq(jobs.id, jobId))
+      .run();
+  });
+  if (job.uploadId) await ctx.storage.abortMultipart(sourceKey(jobId), job.uploadId);
+  await ctx.storage.deletePrefix(`jobs/${jobId}`);
+  return { job_id: jobId, deleted: true, message: "Job and all its data deleted." };
+}
+
+export function listModels(ctx: AppContext) {
+  const models = ctx.models.models.map((m) => ({
+    name: m.name,
+    display_name: m.displayName,
+    description: m.description,
+    credits_per_page: m.creditsPerPage,
+    priority: m.priority,
+    surcharge_per_page: m.surchargePerPage,
+    supports_structured: m.supportsStructured,
+    routes: m.routes.map((r) => ({ name: r.name, provider: r.provider })),
+  }));
+  return { count: models.length, models };
+}

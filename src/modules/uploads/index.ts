@@ -1,0 +1,51 @@
+/**
+ * The part PUT of the direct-upload flow when files are kept on local disk: the URL carries an
+ * HMAC signature and an expiry in place of an API key, as a bucket's presigned URL would.
+ */
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import type { AppContext } from "../../context";
+import { LocalStorage, UPLOAD_PART_ROUTE } from "../../adapters/storage-local";
+import { StorageError } from "../../ports/storage";
+import { ApiError, badRequest, forbidden, notFound, payloadTooLarge } from "../../lib/errors";
+import { ErrorResponse } from "../ocr/model";
+
+export const uploadRoutes = (ctx: AppContext) =>
+  new Elysia({ name: "uploads" }).put(
+    `${UPLOAD_PART_ROUTE}/:upload_id/parts/:part_number`,
+    async ({ params, query, request, set }) => {
+      const storage = ctx.storage;
+      if (!(storage instanceof LocalStorage)) throw notFound("Uploads go directly to the bucket on this server.");
+      const partNumber = Number(params.part_number);
+      try {
+        storage.verifyPartSignature(params.upload_id, partNumber, Number(query.expires), query.signature ?? "", ctx.clock());
+      } catch (err) {
+        if (err instanceof StorageError) throw forbidden(err.message);
+        throw err;
+      }
+      const declared = Number(request.headers.get("content-length") ?? "0");
+      if (declared > ctx.config.maxFileBytes) throw payloadTooLarge(`The part is larger than the ${ctx.config.maxFileBytes} bytes this server accepts.`);
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      if (bytes.length > ctx.config.maxFileBytes) throw payloadTooLarge(`The part is larger than the ${ctx.config.maxFileBytes} bytes this server accepts.`);
+      if (bytes.length === 0) throw badRequest("The part is empty.");
+      try {
+        set.headers.etag = await storage.writePart(params.upload_id, partNumber, bytes);
+      } catch (err) {
+        if (err instanceof StorageError) throw new ApiError(404, "NOT_FOUND", err.message);
+        throw err;
+      }
+      return "";
+    },
+    {
+      // Raw bytes of any content type: never parse the body.
+      parse: "none",
+      params: v.object({ upload_id: v.string(), part_number: v.pipe(v.string(), v.regex(/^[1-9]\d{0,4}$/, "part_number must be 1 or more")) }),
+      query: v.object({ expires: v.optional(v.string()), signature: v.optional(v.string()) }),
+      response: { 200: v.string(), 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse },
+      detail: {
+        summary: "Upload one part (signed URL)",
+        description: "Target of the `upload_url`s from /ocr/uploads/direct when files are stored on local disk. Needs no API key; answers an `ETag` header.",
+        tags: ["SDK"],
+      },
+    },
+  );

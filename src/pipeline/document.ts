@@ -1,0 +1,79 @@
+/**
+ * Opens an uploaded document as a sequence of pages, whatever its type. PDFs go through
+ * pdfjs (text layer + rendering), images through sharp (every page of a multi-page TIFF).
+ * Heavy libraries are imported here lazily so the server starts fast.
+ */
+import type { PageSource } from "../ports/model";
+import type { DocumentType } from "./ingest";
+
+export interface DocumentLimits {
+  maxPages: number;
+  maxPagePixels: number;
+}
+
+export interface OpenedDocument {
+  readonly pageCount: number;
+  page(pageNumber: number): PageSource;
+  close(): Promise<void>;
+}
+
+/** A document the server cannot read; the message is shown to the user as the job's error. */
+export class DocumentError extends Error {}
+
+export async function openDocument(bytes: Uint8Array, type: DocumentType, limits: DocumentLimits): Promise<OpenedDocument> {
+  const doc = type === "pdf" ? await openPdfDocument(bytes, limits) : await openImageDocument(bytes, limits);
+  if (doc.pageCount > limits.maxPages) {
+    await doc.close();
+    throw new DocumentError(`The document has ${doc.pageCount} pages; this server accepts at most ${limits.maxPages}. Split it and upload the parts.`);
+  }
+  return doc;
+}
+
+async function openPdfDocument(bytes: Uint8Array, limits: DocumentLimits): Promise<OpenedDocument> {
+  const { openPdf, PdfError } = await import("./pdf/index");
+  let handle;
+  try {
+    // pdfjs may detach the buffer it is given: hand it a copy.
+    handle = await openPdf(bytes.slice());
+  } catch (err) {
+    if (err instanceof PdfError) throw new DocumentError(err.message);
+    throw new DocumentError("The PDF could not be read; it may be damaged. Open and re-save it, then upload it again.");
+  }
+  const pdf = handle;
+  return {
+    pageCount: pdf.pageCount,
+    page: (pageNumber) => ({
+      pageNumber,
+      textLayer: (dpi) => pdf.extractText(pageNumber, dpi),
+      image: (dpi) => pdf.render(pageNumber, dpi, { maxPixels: limits.maxPagePixels }),
+    }),
+    close: () => pdf.close(),
+  };
+}
+
+async function openImageDocument(bytes: Uint8Array, limits: DocumentLimits): Promise<OpenedDocument> {
+  const { probeImage, imagePageToPng, ImageError } = await import("./image/index");
+  const wrap = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof ImageError) throw new DocumentError(err.message);
+      throw err;
+    }
+  };
+  const info = await wrap(() => probeImage(bytes));
+  if (info.width * info.height > limits.maxPagePixels) {
+    throw new DocumentError(
+      `The image is ${info.width}x${info.height} pixels, more than the ${limits.maxPagePixels} pixels per page this server accepts. Scale it down and upload it again.`,
+    );
+  }
+  return {
+    pageCount: info.pages,
+    page: (pageNumber) => ({
+      pageNumber,
+      textLayer: async () => null,
+      image: () => wrap(() => imagePageToPng(bytes, pageNumber - 1, { maxPixels: limits.maxPagePixels })),
+    }),
+    close: async () => {},
+  };
+}

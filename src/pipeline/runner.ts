@@ -1,0 +1,233 @@
+/**
+ * The worker loop: splits queued jobs into pages, then reads pages through their model's
+ * routes, at most `concurrency` at a time. Pages are the unit of work and of failure: a page
+ * that fails is recorded with its reason and the job goes on.
+ */
+import { hostname } from "node:os";
+import type { QueuePort, ClaimedPage, ClaimedJob } from "../ports/queue";
+import type { StoragePort } from "../ports/storage";
+import type { PageOutput, PageRequest } from "../ports/model";
+import type { ModelRegistry } from "../adapters/router";
+import type { Logger } from "../lib/logger";
+import { FetchError } from "../lib/url-fetch";
+import { IngestError, sniffDocumentType, type DocumentType } from "./ingest";
+import { DocumentError, openDocument, type DocumentLimits, type OpenedDocument } from "./document";
+
+export interface RunnerOptions {
+  queue: QueuePort;
+  storage: StoragePort;
+  models: ModelRegistry;
+  limits: DocumentLimits & { maxFileBytes: number };
+  concurrency: number;
+  leaseMs: number;
+  logger: Logger;
+  /** Downloads a URL job's document (with the address guard). */
+  fetchDocument: (url: string) => Promise<Uint8Array>;
+  /** Called when a job ends (completed or failed). */
+  onJobFinished?: (jobId: string) => void;
+}
+
+export const sourceKey = (jobId: string) => `jobs/${jobId}/source`;
+
+/** Lease owners name host, pid and start so a restart can tell a dead owner from a live one. */
+export function makeOwnerId(): string {
+  return `${hostname()}:${process.pid}:${Date.now().toString(36)}`;
+}
+
+export function isOwnerAlive(owner: string, self: string): boolean {
+  if (owner === self) return true;
+  const [host, pid] = owner.split(":");
+  if (host !== hostname()) return true; // another machine: wait for its lease to expire
+  try {
+    process.kill(Number(pid), 0);
+    return Number(pid) !== process.pid; // our pid with another start time: a previous life of this process
+  } catch {
+    return false;
+  }
+}
+
+export class PipelineRunner {
+  readonly owner = makeOwnerId();
+  private running = false;
+  private inFlight = new Set<Promise<void>>();
+  private wakeUp: (() => void) | null = null;
+  private docs = new Map<string, Promise<OpenedDocument>>();
+  private loopDone: Promise<void> | null = null;
+
+  constructor(private readonly o: RunnerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    const reclaimed = this.o.queue.reclaimLeases((owner) => isOwnerAlive(owner, this.owner));
+    if (reclaimed > 0) this.o.logger.info("reclaimed leases left by a previous process", { count: reclaimed });
+    for (const job of this.o.queue.jobsAwaitingFinish()) this.finish(job.id, job.model);
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Stops taking work, lets pages in flight finish until the deadline, then releases the rest. */
+  async stop(deadlineMs = 10_000): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    await Promise.race([Promise.allSettled([...this.inFlight]), Bun.sleep(deadlineMs)]);
+    for (const doc of this.docs.values()) void doc.then((d) => d.close()).catch(() => {});
+    this.docs.clear();
+  }
+
+  /** New work has arrived: look for it now rather than at the next poll. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let took = false;
+      while (this.running && this.inFlight.size < this.o.concurrency) {
+        const work = this.takeWork();
+        if (!work) break;
+        took = true;
+        const p = work.finally(() => {
+          this.inFlight.delete(p);
+          this.wake();
+        });
+        this.inFlight.add(p);
+      }
+      if (!took || this.inFlight.size >= this.o.concurrency) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 500);
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeUp = null;
+      }
+    }
+  }
+
+  private takeWork(): Promise<void> | null {
+    const job = this.o.queue.claimJobToSplit(this.owner, this.o.leaseMs);
+    if (job) return this.split(job);
+    const page = this.o.queue.claimNextPage(this.owner, this.o.leaseMs);
+    if (page) return this.processPage(page);
+    return null;
+  }
+
+  private async split(job: ClaimedJob): Promise<void> {
+    const log = this.o.logger;
+    try {
+      let bytes = await this.o.storage.get(sourceKey(job.id));
+      if (!bytes && job.source === "url" && job.sourceUrl) {
+        bytes = await this.o.fetchDocument(job.sourceUrl);
+        await this.o.storage.put(sourceKey(job.id), bytes);
+      }
+      if (!bytes) throw new IngestError("The uploaded file is missing; upload the document again.");
+      if (bytes.length > this.o.limits.maxFileBytes) {
+        throw new IngestError(`The file is ${bytes.length} bytes; this server accepts at most ${this.o.limits.maxFileBytes}.`);
+      }
+      const type = sniffDocumentType(bytes);
+      const doc = await this.openDoc(job.id, bytes, type);
+      if (doc.pageCount === 0) throw new DocumentError("The document has no pages.");
+      if (!this.o.queue.pagesReady(job.id, this.owner, doc.pageCount, type, bytes.length)) this.dropDoc(job.id);
+      log.info("job split into pages", { job_id: job.id, pages: doc.pageCount, type });
+    } catch (err) {
+      this.dropDoc(job.id);
+      const message = userMessage(err);
+      if (!(err instanceof IngestError || err instanceof DocumentError || err instanceof FetchError)) {
+        log.error("job split failed", { job_id: job.id, error: String(err) });
+      }
+      this.o.queue.failJob(job.id, this.owner, message);
+      this.o.onJobFinished?.(job.id);
+    }
+  }
+
+  private openDoc(jobId: string, bytes: Uint8Array, type: DocumentType): Promise<OpenedDocument> {
+    const opened = openDocument(bytes, type, this.o.limits);
+    this.docs.set(jobId, opened);
+    opened.catch(() => this.docs.delete(jobId));
+    return opened;
+  }
+
+  private async docFor(jobId: string, type: string | null): Promise<OpenedDocument> {
+    const cached = this.docs.get(jobId);
+    if (cached) return cached;
+    const bytes = await this.o.storage.get(sourceKey(jobId));
+    if (!bytes) throw new DocumentError("The uploaded file is missing from storage.");
+    return this.openDoc(jobId, bytes, (type ?? sniffDocumentType(bytes)) as DocumentType);
+  }
+
+  private dropDoc(jobId: string): void {
+    const doc = this.docs.get(jobId);
+    this.docs.delete(jobId);
+    void doc?.then((d) => d.close()).catch(() => {});
+  }
+
+  private async processPage(page: ClaimedPage): Promise<void> {
+    const { queue, logger } = this.o;
+    const renew = setInterval(() => queue.renewPageLease(page.pageId, this.owner, this.o.leaseMs), Math.max(1000, this.o.leaseMs / 3));
+    const options = queue.jobOptions(page.jobId);
+    try {
+      if (!options) return; // deleted while queued
+      const model = this.o.models.get(options.model);
+      if (!model) throw new DocumentError(`The model "${options.model}" is no longer configured on this server.`);
+      const doc = await this.docFor(page.jobId, options.detectedType);
+      const request: PageRequest = {
+        format: options.format,
+        extractBoundingBoxes: options.extractBoundingBoxes,
+        instructions: options.instructions ?? undefined,
+        schema: options.schemaJson ? (JSON.parse(options.schemaJson) as Record<string, unknown>) : undefined,
+      };
+      const output = await readWithFallback(model.routes, doc, page.pageNumber, request, logger, page.jobId);
+      queue.completePage(page, this.owner, {
+        result: output.markdown,
+        confidence: output.confidence ?? null,
+        width: output.width,
+        height: output.height,
+        boundingBoxesJson: output.blocks ? JSON.stringify(output.blocks) : null,
+        route: output.route,
+      });
+    } catch (err) {
+      logger.warn("page failed", { job_id: page.jobId, page: page.pageNumber, error: String(err) });
+      queue.failPage(page, this.owner, userMessage(err));
+    } finally {
+      clearInterval(renew);
+    }
+    if (options && queue.finishJobIfDone(page.jobId, this.o.models.get(options.model)?.creditsPerPage ?? 0)) {
+      this.dropDoc(page.jobId);
+      logger.info("job finished", { job_id: page.jobId });
+      this.o.onJobFinished?.(page.jobId);
+    }
+  }
+
+  private finish(jobId: string, modelName: string): void {
+    if (this.o.queue.finishJobIfDone(jobId, this.o.models.get(modelName)?.creditsPerPage ?? 0)) this.o.onJobFinished?.(jobId);
+  }
+}
+
+/** Tries each route of the model in order; the last error is the page's reason. */
+async function readWithFallback(
+  routes: import("../ports/model").ModelRoute[],
+  doc: OpenedDocument,
+  pageNumber: number,
+  request: PageRequest,
+  logger: Logger,
+  jobId: string,
+): Promise<PageOutput> {
+  let lastError: unknown = new Error("The model has no routes configured.");
+  for (const route of routes) {
+    try {
+      return await route.readPage(doc.page(pageNumber), request);
+    } catch (err) {
+      lastError = err;
+      logger.warn("route failed, trying the next one", { job_id: jobId, page: pageNumber, route: route.name, error: String(err) });
+    }
+  }
+  throw lastError;
+}
+
+function userMessage(err: unknown): string {
+  if (err instanceof IngestError || err instanceof DocumentError || err instanceof FetchError) return err.message;
+  if (err instanceof Error && err.name === "PdfError") return err.message;
+  return "Processing failed because of an internal error; try again, and contact the operator if it persists.";
+}

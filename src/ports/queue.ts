@@ -1,0 +1,60 @@
+/**
+ * The job queue: jobs and pages are rows, claimed with a lease (owner + expiry). A process
+ * that dies leaves leases that expire, or that the next start on the same host reclaims.
+ * SQL lives only in the adapter so that a PostgreSQL queue can sit beside the SQLite one.
+ */
+export interface ClaimedJob {
+  id: string;
+  teamId: string;
+  source: "direct" | "url";
+  sourceUrl: string | null;
+}
+
+export interface ClaimedPage {
+  pageId: string;
+  jobId: string;
+  pageNumber: number;
+  attempts: number;
+}
+
+export interface PageResultRow {
+  result: string;
+  confidence: number | null;
+  width: number;
+  height: number;
+  boundingBoxesJson: string | null;
+  route: string;
+}
+
+/** What a worker needs to know about a job to process its pages. */
+export interface JobOptions {
+  model: string;
+  format: "markdown" | "structured";
+  instructions: string | null;
+  schemaJson: string | null;
+  extractBoundingBoxes: boolean;
+  detectedType: string | null;
+}
+
+export interface QueuePort {
+  jobOptions(jobId: string): JobOptions | null;
+  /** A job whose file is stored and waits to be split into pages. */
+  claimJobToSplit(owner: string, leaseMs: number): ClaimedJob | null;
+  /** Records the page count and creates the page rows; the job starts processing. */
+  pagesReady(jobId: string, owner: string, totalPages: number, detectedType: string, sizeBytes: number): boolean;
+  /** Ends a job that could not be split: its status becomes failed with the reason. */
+  failJob(jobId: string, owner: string | null, message: string): void;
+  /** The next page, taken round-robin across jobs so a large document does not starve a small one. */
+  claimNextPage(owner: string, leaseMs: number): ClaimedPage | null;
+  renewPageLease(pageId: string, owner: string, leaseMs: number): boolean;
+  completePage(page: ClaimedPage, owner: string, row: PageResultRow): void;
+  failPage(page: ClaimedPage, owner: string, message: string): void;
+  /** Gives back a page without counting it (shutdown). */
+  releasePage(pageId: string, owner: string): void;
+  /** Finishes the job when no page is left; charges credits once. Answers true when it did. */
+  finishJobIfDone(jobId: string, creditsPerPage: number): boolean;
+  /** At start: frees leases held by dead processes of this host and expired ones. */
+  reclaimLeases(isOwnerAlive: (owner: string) => boolean): number;
+  /** Jobs stuck in the pages stage with nothing left to do (e.g. a crash between the last page and finishing). */
+  jobsAwaitingFinish(): { id: string; model: string }[];
+}

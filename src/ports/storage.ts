@@ -1,0 +1,35 @@
+/**
+ * Where documents live: local disk or an S3-compatible bucket. Keys are relative paths such
+ * as `jobs/<job id>/source`. Multipart uploads mirror S3's: create, a signed URL per part that
+ * the client PUTs to directly, then complete (which joins the parts into the key).
+ */
+export interface PresignedPart {
+  partNumber: number;
+  url: string;
+}
+
+export interface StoragePort {
+  readonly kind: "local" | "s3";
+  put(key: string, bytes: Uint8Array): Promise<void>;
+  /** null when the key does not exist. */
+  get(key: string): Promise<Uint8Array | null>;
+  size(key: string): Promise<number | null>;
+  /** Deletes every key under the prefix (a job's folder); missing keys are not an error. */
+  deletePrefix(prefix: string): Promise<void>;
+  list(prefix: string): Promise<string[]>;
+
+  createMultipart(key: string): Promise<{ uploadId: string }>;
+  presignParts(key: string, uploadId: string, partCount: number, expiresAt: Date, baseUrl: string): Promise<PresignedPart[]>;
+  /** Joins the parts, in order, into `key`. Throws StorageError when a part is missing or an ETag does not match. */
+  completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<{ size: number }>;
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+}
+
+export class StorageError extends Error {
+  constructor(
+    readonly kind: "missing_part" | "etag_mismatch" | "bad_signature" | "expired" | "not_found",
+    message: string,
+  ) {
+    super(message);
+  }
+}
