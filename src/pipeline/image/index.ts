@@ -68,7 +68,7 @@ function corrupt(detail?: string): ImageError {
 /** libvips' message, said in words a person can use (libvips details kept only when unknown). */
 function shortDetail(err: unknown): string | undefined {
   const msg = err instanceof Error ? err.message : typeof err === "string" ? err : "";
-  if (/unsupported image format/i.test(msg)) return "its contents are not a readable image";
+  if (/unsupported image format/i.test(msg)) return "its contents could not be recognised as an image, or the file is cut short";
   if (/corrupt header/i.test(msg)) return "its header is damaged";
   if (/premature end|truncat|read error|not enough data|end of (file|data)|out of data/i.test(msg)) return "the data is cut short or damaged";
   const line = msg
