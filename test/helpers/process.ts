@@ -1,0 +1,59 @@
+/** Starts the server as a separate process (bun on the source, or the compiled binary) as a user would. */
+import type { Subprocess } from "bun";
+import { TEST_API_KEY } from "./app";
+
+export interface ServerProcess {
+  baseUrl: string;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  stdout: () => string;
+  stderr: () => string;
+  /** ms from spawn to the first 200 on /api/v1/health */
+  startupMs: number;
+  stop(signal?: NodeJS.Signals | number): Promise<void>;
+}
+
+export async function startServerProcess(cmd: string[], opts: { cwd: string; dataDir: string; env?: Record<string, string>; timeoutMs?: number }): Promise<ServerProcess> {
+  const port = 20000 + Math.floor(Math.random() * 30000);
+  const started = performance.now();
+  const proc = Bun.spawn([...cmd, "--port", String(port), "--host", "127.0.0.1", "--data-dir", opts.dataDir], {
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TMPDIR: process.env.TMPDIR ?? "/tmp", LEAPOCR_BOOTSTRAP_API_KEY: TEST_API_KEY, ...opts.env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let out = "";
+  let err = "";
+  void (async () => {
+    for await (const c of proc.stdout) out += new TextDecoder().decode(c);
+  })();
+  void (async () => {
+    for await (const c of proc.stderr) err += new TextDecoder().decode(c);
+  })();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}: ${err}`);
+    try {
+      const res = await fetch(`${baseUrl}/api/v1/health`);
+      if (res.status === 200) break;
+    } catch {}
+    if (Date.now() > deadline) {
+      proc.kill(9);
+      throw new Error(`server did not answer /api/v1/health: ${err}`);
+    }
+    await Bun.sleep(5);
+  }
+  const startupMs = performance.now() - started;
+  return {
+    baseUrl,
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    startupMs,
+    async stop(signal = "SIGTERM") {
+      proc.kill(signal);
+      await proc.exited;
+    },
+  };
+}
