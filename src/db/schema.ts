@@ -83,6 +83,12 @@ export const jobs = sqliteTable(
     startedAt: integer("started_at"),
     completedAt: integer("completed_at"),
     deletedAt: integer("deleted_at"),
+    /** Why the job's content is gone: deleted (by a user) or expired (retention). */
+    deleteReason: text("delete_reason"),
+    /** When the uploaded file was removed (retention 0 removes it as soon as the job ends). */
+    sourceDeletedAt: integer("source_deleted_at"),
+    /** When every page of the result had been read, which starts the 0-day retention clock. */
+    resultsReadAt: integer("results_read_at"),
   },
   (t) => [
     index("jobs_team_created_idx").on(t.teamId, t.createdAt),
@@ -133,4 +139,33 @@ export const creditTransactions = sqliteTable(
   },
   // One charge per job, so a retried finalisation can never charge twice.
   (t) => [uniqueIndex("credit_tx_job_charge_idx").on(t.jobId, t.kind), index("credit_tx_team_idx").on(t.teamId, t.createdAt)],
+);
+
+/** Per-team retention, as in the LeapOCR team settings: on by default, 7 days, 0 = right after processing. */
+export const teamSettings = sqliteTable("team_settings", {
+  teamId: text("team_id").primaryKey().references(() => teams.id),
+  autoDeleteEnabled: integer("auto_delete_enabled", { mode: "boolean" }).notNull(),
+  retentionPeriodDays: integer("retention_period_days").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Who did what, when, from where. Never document content. Kept on its own schedule. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id"),
+    /** user | api_key | system */
+    actorType: text("actor_type").notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    metadataJson: text("metadata_json"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("audit_team_created_idx").on(t.teamId, t.createdAt)],
 );
