@@ -7,12 +7,17 @@ import { Elysia } from "elysia";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import type { Config } from "./config";
+import { ConfigError, type Config } from "./config";
 import type { AppContext } from "./context";
 import { openDatabase, type Db } from "./db/client";
 import { migrate } from "./db/migrate";
 import { serverSecrets } from "./db/schema";
 import { LocalStorage } from "./adapters/storage-local";
+import { S3Storage } from "./adapters/storage-s3";
+import type { StoragePort } from "./ports/storage";
+import { KeyRing } from "./lib/encryption";
+import { RetentionScheduler } from "./scheduler/retention";
+import { settingsRoutes } from "./modules/settings";
 import { SqliteQueue } from "./adapters/queue-sqlite";
 import { OfflineRoute } from "./adapters/model-offline";
 import { ModelRegistry, defaultModels } from "./adapters/router";
@@ -20,7 +25,7 @@ import { PipelineRunner } from "./pipeline/runner";
 import { ApiError, type ErrorBody } from "./lib/errors";
 import { createLogger, type Logger } from "./lib/logger";
 import { randomToken } from "./lib/crypto";
-import { fetchDocumentBytes } from "./lib/url-fetch";
+import { fetchDocumentBytes, parseAllowHosts } from "./lib/url-fetch";
 import { bootstrapTenancy } from "./modules/auth/service";
 import { ocrRoutes } from "./modules/ocr";
 import { uploadRoutes } from "./modules/uploads";
@@ -63,13 +68,35 @@ function errorBody(code: string | number, error: unknown, logger: Logger): { sta
   }
 }
 
+/** Local disk by default; an S3-compatible bucket when --storage s3. The one place that chooses. */
+function createStorage(config: Config, signingKey: string): StoragePort {
+  if (config.storage === "s3") {
+    const missing = (["s3Bucket", "s3AccessKeyId", "s3SecretAccessKey"] as const).filter((k) => !config[k]);
+    if (missing.length > 0) throw new ConfigError(`--storage s3 needs ${missing.map((k) => `LEAPOCR_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`).join(", ")}.`);
+    return new S3Storage({
+      endpoint: config.s3Endpoint, region: config.s3Region, bucket: config.s3Bucket, accessKeyId: config.s3AccessKeyId,
+      secretAccessKey: config.s3SecretAccessKey, forcePathStyle: config.s3ForcePathStyle, keyPrefix: config.s3KeyPrefix,
+      serverSideEncryption: config.s3ServerSideEncryption, sseKmsKeyId: config.s3SseKmsKeyId,
+    });
+  }
+  let keys: KeyRing | undefined;
+  if (config.encryptionKeys) {
+    try {
+      keys = KeyRing.parse(config.encryptionKeys);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
+  return new LocalStorage(join(config.dataDir, "files"), signingKey, keys);
+}
+
 export function createApp(config: Config, deps: AppDeps = {}) {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? Date.now;
   mkdirSync(config.dataDir, { recursive: true });
   const db = openDatabase(join(config.dataDir, "leapocr.db"));
   migrate(db);
-  const storage = new LocalStorage(join(config.dataDir, "files"), serverSecret(db, "upload-signing-key", clock()));
+  const storage = createStorage(config, serverSecret(db, "upload-signing-key", clock()));
   const queue = new SqliteQueue(db.$client, clock);
   const offline = new OfflineRoute({
     ocrDpi: config.ocrDpi,
@@ -87,9 +114,11 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     leaseMs: config.leaseSeconds * 1000,
     logger,
     fetchDocument: (url) =>
-      fetchDocumentBytes(url, { maxBytes: config.maxFileBytes, timeoutMs: config.urlFetchTimeoutSeconds * 1000, allowPrivate: config.allowPrivateUrls }),
+      fetchDocumentBytes(url, { maxBytes: config.maxFileBytes, timeoutMs: config.urlFetchTimeoutSeconds * 1000, allowHosts: parseAllowHosts(config.urlAllowHosts) }),
+    onJobFinished: (jobId) => void retention.onJobFinished(jobId).catch((err) => logger.error("retention on job end failed", { job_id: jobId, error: String(err) })),
   });
   const ctx: AppContext = { config, db, storage, queue, models, logger, clock, wakeWorkers: () => runner.wake() };
+  const retention = new RetentionScheduler(ctx);
   const bootstrap = bootstrapTenancy(db, config.bootstrapApiKey, clock());
 
   const app = new Elysia()
@@ -103,15 +132,24 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     .use(healthRoutes(pkg.version))
     .use(uploadRoutes(ctx))
     .use(ocrRoutes(ctx, "/api/v1", true))
-    .use(ocrRoutes(ctx, "", false));
+    .use(ocrRoutes(ctx, "", false))
+    .use(settingsRoutes(ctx));
 
   return {
     app,
     ctx,
     runner,
+    retention,
+    /** Starts the worker and the retention scheduler, after sweeping files no live job owns. */
+    async start(): Promise<void> {
+      await retention.sweepOrphans().catch((err) => logger.error("orphan sweep failed", { error: String(err) }));
+      runner.start();
+      retention.start();
+    },
     /** The generated API key to print once at first start, when no bootstrap key was given. */
     firstApiKey: bootstrap.printedKey,
     async close(): Promise<void> {
+      await retention.stop();
       await runner.stop();
       await models.close();
       db.$client.close();

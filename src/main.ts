@@ -8,7 +8,7 @@ async function serve(flags: Record<string, string>): Promise<void> {
   const config = loadConfig(flags);
   const { createApp } = await import("./app");
   const server = createApp(config);
-  server.runner.start();
+  await server.start();
   server.app.listen({ port: config.port, hostname: config.host });
   const port = server.app.server?.port;
   server.ctx.logger.info("listening", { url: `http://${config.host}:${port}/api/v1`, data_dir: config.dataDir, docs: `/api/v1/docs` });

@@ -9,6 +9,7 @@ import { dirname, join, normalize, relative, sep } from "node:path";
 import type { PresignedPart, StoragePort } from "../ports/storage";
 import { StorageError } from "../ports/storage";
 import { hmacHex, safeEqual } from "../lib/crypto";
+import type { KeyRing } from "../lib/encryption";
 
 export const UPLOAD_PART_ROUTE = "/api/v1/uploads";
 
@@ -18,7 +19,17 @@ export class LocalStorage implements StoragePort {
   constructor(
     private readonly root: string,
     private readonly signingKey: string,
+    /** When set, every file (parts included) is AES-256-GCM encrypted on disk. */
+    private readonly keys?: KeyRing,
   ) {}
+
+  private seal(bytes: Uint8Array): Uint8Array {
+    return this.keys ? this.keys.seal(bytes) : bytes;
+  }
+
+  private unseal(bytes: Uint8Array): Uint8Array {
+    return this.keys ? this.keys.open(bytes) : bytes;
+  }
 
   /** Resolves a key inside the root; a key that would escape it is a programming error. */
   private path(key: string): string {
@@ -38,17 +49,18 @@ export class LocalStorage implements StoragePort {
     await mkdir(dirname(file), { recursive: true });
     // Write then rename, so a crash never leaves a half-written file under the real key.
     const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-    await writeFile(tmp, bytes);
+    await writeFile(tmp, this.seal(bytes));
     await rename(tmp, file);
   }
 
   async get(key: string): Promise<Uint8Array | null> {
     const file = Bun.file(this.path(key));
     if (!(await file.exists())) return null;
-    return new Uint8Array(await file.arrayBuffer());
+    return this.unseal(new Uint8Array(await file.arrayBuffer()));
   }
 
   async size(key: string): Promise<number | null> {
+    if (this.keys) return (await this.get(key))?.length ?? null;
     try {
       return (await stat(this.path(key))).size;
     } catch {
@@ -107,7 +119,7 @@ export class LocalStorage implements StoragePort {
   async writePart(uploadId: string, partNumber: number, bytes: Uint8Array): Promise<string> {
     const dir = this.uploadDir(uploadId);
     if (!(await Bun.file(join(dir, "key")).exists())) throw new StorageError("not_found", "This upload does not exist or has already completed.");
-    await writeFile(join(dir, `part-${partNumber}`), bytes);
+    await writeFile(join(dir, `part-${partNumber}`), this.seal(bytes));
     return `"${createHash("md5").update(bytes).digest("hex")}"`;
   }
 
@@ -118,7 +130,7 @@ export class LocalStorage implements StoragePort {
     for (const part of sorted) {
       const file = Bun.file(join(dir, `part-${part.partNumber}`));
       if (!(await file.exists())) throw new StorageError("missing_part", `Part ${part.partNumber} was never uploaded.`);
-      const bytes = new Uint8Array(await file.arrayBuffer());
+      const bytes = this.unseal(new Uint8Array(await file.arrayBuffer()));
       const etag = `"${createHash("md5").update(bytes).digest("hex")}"`;
       if (etag !== `"${part.etag.replaceAll('"', "")}"`) {
         throw new StorageError("etag_mismatch", `The ETag given for part ${part.partNumber} does not match the uploaded bytes.`);
@@ -129,6 +141,19 @@ export class LocalStorage implements StoragePort {
     await this.put(key, joined);
     await rm(dir, { recursive: true, force: true });
     return { size: joined.length };
+  }
+
+  async listMultipart(): Promise<{ key: string; uploadId: string; startedAt: number }[]> {
+    const base = join(this.root, ".uploads");
+    const ids = await readdir(base).catch(() => [] as string[]);
+    const out: { key: string; uploadId: string; startedAt: number }[] = [];
+    for (const uploadId of ids) {
+      const keyFile = join(base, uploadId, "key");
+      const key = await Bun.file(keyFile).text().catch(() => null);
+      const started = await stat(keyFile).then((s) => s.mtimeMs).catch(() => 0);
+      out.push({ key: key ?? "", uploadId, startedAt: started });
+    }
+    return out;
   }
 
   async abortMultipart(_key: string, uploadId: string): Promise<void> {

@@ -13,7 +13,16 @@ export interface FetchLimits {
   maxBytes: number;
   timeoutMs: number;
   maxRedirects?: number;
-  allowPrivate?: boolean;
+  /** Hosts ("host" or "host:port") an operator trusts on their own network: the address guard lets them through. */
+  allowHosts?: string[];
+}
+
+export const parseAllowHosts = (csv: string): string[] => csv.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
+
+function isAllowListed(url: URL, allowHosts: string[]): boolean {
+  const host = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  return allowHosts.includes(host) || allowHosts.includes(`${host}:${port}`);
 }
 
 function ipv4Refused(ip: string): boolean {
@@ -37,7 +46,7 @@ export function isRefusedAddress(ip: string): boolean {
 }
 
 /** Checks a URL's scheme and the addresses its host resolves to. */
-export async function assertFetchableUrl(raw: string, allowPrivate = false): Promise<URL> {
+export async function assertFetchableUrl(raw: string, allowHosts: string[] = []): Promise<URL> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -48,7 +57,7 @@ export async function assertFetchableUrl(raw: string, allowPrivate = false): Pro
     throw new FetchError(`Only http and https URLs can be fetched, not ${url.protocol.replace(":", "")}.`);
   }
   if (url.username || url.password) throw new FetchError("URLs with a user name or password are not accepted.");
-  if (allowPrivate) return url;
+  if (isAllowListed(url, allowHosts)) return url;
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (host === "localhost" || host.endsWith(".localhost") || host === "metadata.google.internal") {
     throw new FetchError(`The URL's host ${host} is a local or metadata address, which this server does not fetch.`);
@@ -71,7 +80,7 @@ export async function fetchDocumentBytes(raw: string, limits: FetchLimits): Prom
   const deadline = AbortSignal.timeout(limits.timeoutMs);
   let current = raw;
   for (let hop = 0; hop <= maxRedirects; hop++) {
-    const url = await assertFetchableUrl(current, limits.allowPrivate);
+    const url = await assertFetchableUrl(current, limits.allowHosts);
     let res: Response;
     try {
       res = await fetch(url, { redirect: "manual", signal: deadline });

@@ -129,7 +129,12 @@ export class PipelineRunner {
       const type = sniffDocumentType(bytes);
       const doc = await this.openDoc(job.id, bytes, type);
       if (doc.pageCount === 0) throw new DocumentError("The document has no pages.");
-      if (!this.o.queue.pagesReady(job.id, this.owner, doc.pageCount, type, bytes.length)) this.dropDoc(job.id);
+      if (!this.o.queue.pagesReady(job.id, this.owner, doc.pageCount, type, bytes.length)) {
+        this.dropDoc(job.id);
+        // Deleted while we were fetching or opening it: leave no file behind.
+        if (!this.o.queue.jobOptions(job.id)) await this.o.storage.deletePrefix(`jobs/${job.id}`);
+        return;
+      }
       log.info("job split into pages", { job_id: job.id, pages: doc.pageCount, type });
     } catch (err) {
       this.dropDoc(job.id);

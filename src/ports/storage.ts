@@ -23,6 +23,8 @@ export interface StoragePort {
   /** Joins the parts, in order, into `key`. Throws StorageError when a part is missing or an ETag does not match. */
   completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<{ size: number }>;
   abortMultipart(key: string, uploadId: string): Promise<void>;
+  /** Multipart uploads not yet completed or aborted (for the orphan sweep at start). */
+  listMultipart(): Promise<{ key: string; uploadId: string; startedAt: number }[]>;
 }
 
 export class StorageError extends Error {

@@ -20,7 +20,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, deps: App
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "leapocr-test-"));
   const config = loadConfig({}, {}, { port: 0, host: "127.0.0.1", dataDir, bootstrapApiKey: TEST_API_KEY, ocrWorkers: 1, pageConcurrency: 2, ...overrides });
   const server = createApp(config, { logger: silentLogger, ...deps });
-  server.runner.start();
+  await server.start();
   server.app.listen({ port: 0, hostname: "127.0.0.1" });
   const baseUrl = `http://127.0.0.1:${server.app.server!.port}`;
   return {

@@ -2,7 +2,13 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { unauthorized } from "../../lib/errors";
-import { authenticateApiKey } from "./service";
+import { authenticateApiKey, type ApiKeyAuth } from "./service";
+import type { Actor } from "../audit/service";
+
+/** Who is acting, for the audit log: the key, and where the request came from. */
+export function apiKeyActor(auth: ApiKeyAuth, request: Request, server: { requestIP(r: Request): { address: string } | null } | null): Actor {
+  return { type: "api_key", id: auth.apiKeyId, ip: server?.requestIP(request)?.address ?? null, userAgent: request.headers.get("user-agent") };
+}
 
 export const apiKeyGuard = (ctx: AppContext) =>
   new Elysia({ name: "auth.api-key" }).macro({

@@ -4,7 +4,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
-import { apiKeyGuard } from "../auth";
+import { apiKeyGuard, apiKeyActor } from "../auth";
 import * as m from "./model";
 import * as ocr from "./service";
 
@@ -61,7 +61,7 @@ export const ocrRoutes = (ctx: AppContext, prefix: string, documented: boolean) 
         detail: detail("Job result", "Pages of a finished job, paginated with `page` and `limit`. Answers 202 with progress while the job runs. Each page's `result` is markdown, or the extracted object for structured jobs."),
       },
     )
-    .delete("/ocr/delete/:job_id", ({ auth, params }) => ocr.deleteJob(ctx, auth, params.job_id), {
+    .delete("/ocr/delete/:job_id", ({ auth, params, request, server }) => ocr.deleteJob(ctx, auth, params.job_id, apiKeyActor(auth, request, server)), {
       apiKey: true,
       params: m.JobIdParams,
       response: { 200: m.DeleteResponse, ...errors },

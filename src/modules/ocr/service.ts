@@ -9,7 +9,9 @@ import { ACCEPTED_CONTENT_TYPES, IngestError, SUPPORTED_TYPES_TEXT, sniffDocumen
 import { sourceKey } from "../../pipeline/runner";
 import { StorageError } from "../../ports/storage";
 import { DEFAULT_MODEL } from "../../adapters/router";
-import { assertFetchableUrl, FetchError } from "../../lib/url-fetch";
+import { assertFetchableUrl, FetchError, parseAllowHosts } from "../../lib/url-fetch";
+import { purgeJob } from "../jobs/purge-job";
+import type { Actor } from "../audit/service";
 import type { DirectUploadRequest, UrlUploadRequest } from "./model";
 
 /** Parts stay below S3's 5 GB limit and well below what one PUT should carry. */
@@ -147,7 +149,7 @@ export async function completeDirectUpload(ctx: AppContext, auth: ApiKeyAuth, jo
 export async function createUrlJob(ctx: AppContext, auth: ApiKeyAuth, body: UrlUploadRequest) {
   let url: URL;
   try {
-    url = await assertFetchableUrl(body.url, ctx.config.allowPrivateUrls);
+    url = await assertFetchableUrl(body.url, parseAllowHosts(ctx.config.urlAllowHosts));
   } catch (err) {
     if (err instanceof FetchError) throw badRequest(err.message);
     throw err;
@@ -198,6 +200,10 @@ export function getJobResult(ctx: AppContext, auth: ApiKeyAuth, jobId: string, p
     .limit(limit)
     .offset((page - 1) * limit)
     .all();
+  // Reading the last page of results counts as reading them in full (the 0-day retention clock).
+  if (job.resultsReadAt === null && page * limit >= job.totalPages) {
+    ctx.db.update(jobs).set({ resultsReadAt: ctx.clock() }).where(eq(jobs.id, jobId)).run();
+  }
   return {
     finished: true as const,
     body: {
@@ -231,23 +237,10 @@ export function getJobResult(ctx: AppContext, auth: ApiKeyAuth, jobId: string, p
   };
 }
 
-/** Deletes the job's file, pages and results at once; the row stays as a tombstone without content. */
-export async function deleteJob(ctx: AppContext, auth: ApiKeyAuth, jobId: string) {
-  const job = findJob(ctx, auth, jobId);
-  const now = ctx.clock();
-  ctx.db.transaction((tx) => {
-    tx.delete(pages).where(eq(pages.jobId, jobId)).run();
-    tx.update(jobs)
-      .set({
-        deletedAt: now, updatedAt: now, stage: "done", status: job.stage === "done" ? job.status : "failed",
-        errorMessage: job.stage === "done" ? job.errorMessage : "Deleted before it finished.",
-        instructions: null, schemaJson: null, sourceUrl: null, leaseOwner: null, leaseExpiresAt: null,
-      })
-      .where(eq(jobs.id, jobId))
-      .run();
-  });
-  if (job.uploadId) await ctx.storage.abortMultipart(sourceKey(jobId), job.uploadId);
-  await ctx.storage.deletePrefix(`jobs/${jobId}`);
+/** Deletes the job's file, pages and results at once, even while it runs; status and result then answer 404. */
+export async function deleteJob(ctx: AppContext, auth: ApiKeyAuth, jobId: string, actor: Actor) {
+  findJob(ctx, auth, jobId);
+  await purgeJob(ctx, jobId, "deleted", actor);
   return { job_id: jobId, deleted: true, message: "Job and all its data deleted." };
 }
 

@@ -10,7 +10,7 @@ let client: SdkClient;
 let digital: Uint8Array;
 
 beforeAll(async () => {
-  t = await startTestServer({ allowPrivateUrls: true });
+  t = await startTestServer({ urlAllowHosts: "127.0.0.1" });
   client = new SdkClient(t.baseUrl, t.apiKey);
   digital = await digitalPdf(SAMPLE_PAGES);
 });

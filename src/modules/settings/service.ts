@@ -1,0 +1,66 @@
+/** Team retention settings: on by default, 7 days; 0 days means clean up right after processing. */
+import { and, eq } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import { teamSettings, teams } from "../../db/schema";
+import { notFound } from "../../lib/errors";
+import { recordAudit, type Actor } from "../audit/service";
+
+export const DEFAULT_RETENTION = { autoDeleteEnabled: true, retentionPeriodDays: 7 };
+
+export interface Retention {
+  autoDeleteEnabled: boolean;
+  retentionPeriodDays: number;
+}
+
+export function teamRetention(ctx: Pick<AppContext, "db">, teamId: string): Retention & { createdAt: number | null; updatedAt: number | null } {
+  const row = ctx.db.select().from(teamSettings).where(eq(teamSettings.teamId, teamId)).get();
+  return row ?? { ...DEFAULT_RETENTION, createdAt: null, updatedAt: null };
+}
+
+/** The team in the path must be the caller's, inside the organization in the path; anything else is 404. */
+export function assertTeamPath(ctx: AppContext, callerTeamId: string, organizationId: string, teamId: string): void {
+  const team = ctx.db.select().from(teams).where(and(eq(teams.id, teamId), eq(teams.organizationId, organizationId))).get();
+  if (!team || team.id !== callerTeamId) throw notFound("Team not found.");
+}
+
+export function describeRetention(r: Retention, graceSeconds: number): string {
+  if (!r.autoDeleteEnabled) return "Documents and results are kept until someone deletes them.";
+  if (r.retentionPeriodDays === 0) {
+    const grace = graceSeconds >= 3600 ? `${Math.round(graceSeconds / 3600)} hour(s)` : `${Math.round(graceSeconds / 60)} minute(s)`;
+    return `Uploaded files and page images are deleted as soon as processing ends; results are deleted once read in full, and at the latest ${grace} after processing.`;
+  }
+  return `Uploaded files, page images and results are deleted ${r.retentionPeriodDays} day(s) after processing ends.`;
+}
+
+function toResponse(ctx: AppContext, teamId: string) {
+  const r = teamRetention(ctx, teamId);
+  const created = new Date(r.createdAt ?? ctx.clock()).toISOString();
+  return {
+    team_id: teamId,
+    config: { auto_delete_enabled: r.autoDeleteEnabled, retention_period_days: r.retentionPeriodDays },
+    description: describeRetention(r, ctx.config.retentionGraceSeconds),
+    created_at: created,
+    updated_at: r.updatedAt ? new Date(r.updatedAt).toISOString() : created,
+  };
+}
+
+export function getTeamSettings(ctx: AppContext, teamId: string) {
+  return toResponse(ctx, teamId);
+}
+
+export function updateTeamSettings(ctx: AppContext, teamId: string, update: { auto_delete_enabled?: boolean; retention_period_days?: number }, actor: Actor) {
+  const now = ctx.clock();
+  const current = teamRetention(ctx, teamId);
+  const next = {
+    autoDeleteEnabled: update.auto_delete_enabled ?? current.autoDeleteEnabled,
+    retentionPeriodDays: update.retention_period_days ?? current.retentionPeriodDays,
+  };
+  ctx.db.transaction((tx) => {
+    tx.insert(teamSettings)
+      .values({ teamId, ...next, createdAt: now, updatedAt: now })
+      .onConflictDoUpdate({ target: teamSettings.teamId, set: { ...next, updatedAt: now } })
+      .run();
+    recordAudit(tx, { teamId, actor, action: "settings.updated", targetType: "team", targetId: teamId, metadata: { auto_delete_enabled: next.autoDeleteEnabled, retention_period_days: next.retentionPeriodDays } }, now);
+  });
+  return toResponse(ctx, teamId);
+}

@@ -1,0 +1,96 @@
+/**
+ * Keeps the retention promise: jobs whose team's retention period has passed are purged
+ * (file, page images, results), with an audit record each. With 0 days, the uploaded file goes
+ * when the job ends and the results once read in full, or after the grace period.
+ * A sweep at start removes blobs that no live job owns (a crash between database and storage).
+ */
+import { and, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
+import type { AppContext } from "../context";
+import { jobs, teams } from "../db/schema";
+import { dropJobSource, purgeJob } from "../modules/jobs/purge-job";
+import { SYSTEM_ACTOR } from "../modules/audit/service";
+import { teamRetention } from "../modules/settings/service";
+
+const DAY = 86_400_000;
+
+export class RetentionScheduler {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly ctx: AppContext) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.ctx.config.retentionSweepSeconds * 1000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass; answers how many jobs were purged. Ticks never overlap. */
+  tick(): Promise<number> {
+    const next = this.running.then(() => this.purgeExpired());
+    this.running = next.catch((err) => this.ctx.logger.error("retention pass failed", { error: String(err) }));
+    return next;
+  }
+
+  /** A job just ended: with 0-day retention its uploaded file goes now. */
+  async onJobFinished(jobId: string): Promise<void> {
+    const job = this.ctx.db.select({ teamId: jobs.teamId }).from(jobs).where(eq(jobs.id, jobId)).get();
+    if (!job) return;
+    const r = teamRetention(this.ctx, job.teamId);
+    if (r.autoDeleteEnabled && r.retentionPeriodDays === 0) await dropJobSource(this.ctx, jobId);
+  }
+
+  private async purgeExpired(): Promise<number> {
+    const { db, clock, config } = this.ctx;
+    const now = clock();
+    let purged = 0;
+    for (const team of db.select({ id: teams.id }).from(teams).all()) {
+      const r = teamRetention(this.ctx, team.id);
+      if (!r.autoDeleteEnabled) continue;
+      const live = and(eq(jobs.teamId, team.id), eq(jobs.stage, "done"), isNull(jobs.deletedAt), isNotNull(jobs.completedAt));
+      const expired =
+        r.retentionPeriodDays === 0
+          ? and(live, or(isNotNull(jobs.resultsReadAt), lt(jobs.completedAt, now - config.retentionGraceSeconds * 1000)))
+          : and(live, lt(jobs.completedAt, now - r.retentionPeriodDays * DAY));
+      // Jobs that ended before 0-day retention was chosen still hold their file.
+      if (r.retentionPeriodDays === 0) {
+        for (const j of db.select({ id: jobs.id }).from(jobs).where(and(live, isNull(jobs.sourceDeletedAt))).all()) await dropJobSource(this.ctx, j.id);
+      }
+      for (const job of db.select({ id: jobs.id }).from(jobs).where(expired).all()) {
+        await purgeJob(this.ctx, job.id, "expired", SYSTEM_ACTOR);
+        purged++;
+      }
+    }
+    if (purged > 0) this.ctx.logger.info("retention purged jobs", { count: purged });
+    return purged;
+  }
+
+  /** Removes stored files and unfinished uploads that belong to no live job. */
+  async sweepOrphans(): Promise<number> {
+    const { db, storage } = this.ctx;
+    const liveJob = (id: string) => db.select({ id: jobs.id, sourceDeletedAt: jobs.sourceDeletedAt }).from(jobs).where(and(eq(jobs.id, id), isNull(jobs.deletedAt))).get();
+    let removed = 0;
+    const jobIds = new Set((await storage.list("jobs/")).map((k) => k.split("/")[1]).filter((id): id is string => !!id));
+    for (const id of jobIds) {
+      const job = liveJob(id);
+      if (!job || job.sourceDeletedAt !== null) {
+        await storage.deletePrefix(`jobs/${id}`);
+        removed++;
+      }
+    }
+    for (const upload of await storage.listMultipart()) {
+      const id = upload.key.split("/")[1] ?? "";
+      const job = db.select({ uploadId: jobs.uploadId, deletedAt: jobs.deletedAt }).from(jobs).where(eq(jobs.id, id)).get();
+      if (!job || job.deletedAt !== null || job.uploadId !== upload.uploadId) {
+        await storage.abortMultipart(upload.key, upload.uploadId);
+        removed++;
+      }
+    }
+    if (removed > 0) this.ctx.logger.info("removed orphaned files", { count: removed });
+    return removed;
+  }
+}
