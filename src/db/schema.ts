@@ -74,6 +74,11 @@ export const jobs = sqliteTable(
     processedPages: integer("processed_pages").notNull().default(0),
     failedPages: integer("failed_pages").notNull().default(0),
     creditsUsed: integer("credits_used").notNull().default(0),
+    /** Structured jobs: the JSON of the one object extracted from the whole document. */
+    structuredResult: text("structured_result"),
+    /** Tokens of the document-level structured extraction step (page steps count on pages). */
+    extractionInputTokens: integer("extraction_input_tokens"),
+    extractionOutputTokens: integer("extraction_output_tokens"),
     errorMessage: text("error_message"),
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: integer("lease_expires_at"),
@@ -104,7 +109,7 @@ export const pages = sqliteTable(
     pageNumber: integer("page_number").notNull(),
     /** pending | processing | completed | failed */
     status: text("status").notNull(),
-    /** Markdown text, or the JSON of the structured result. */
+    /** Markdown text (for structured jobs: the base OCR text the extraction read; not returned). */
     result: text("result"),
     confidence: real("confidence"),
     width: integer("width"),
@@ -112,6 +117,9 @@ export const pages = sqliteTable(
     boundingBoxesJson: text("bounding_boxes_json"),
     /** Which route produced the result, e.g. offline:text-layer or offline:ocr. */
     route: text("route"),
+    /** Model tokens spent on this page over all its steps (null for the offline engine). */
+    inputTokens: integer("input_tokens"),
+    outputTokens: integer("output_tokens"),
     errorMessage: text("error_message"),
     leaseOwner: text("lease_owner"),
     leaseExpiresAt: integer("lease_expires_at"),
