@@ -3,10 +3,12 @@ import journal from "../../drizzle/meta/_journal.json";
 import m0 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m1 from "../../drizzle/0001_retention_audit.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_model_routes.sql" with { type: "text" };
+import m3 from "../../drizzle/0003_access.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
   "0000_init": m0,
   "0001_retention_audit": m1,
   "0002_model_routes": m2,
+  "0003_access": m3,
 };

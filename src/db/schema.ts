@@ -32,6 +32,9 @@ export const apiKeys = sqliteTable(
     lastUsedAt: integer("last_used_at"),
     expiresAt: integer("expires_at"),
     revokedAt: integer("revoked_at"),
+    /** Comma-separated scopes, e.g. "ocr" or "ocr,jobs:read"; "*" for everything the team allows. */
+    scopes: text("scopes").notNull().default("*"),
+    createdByUserId: text("created_by_user_id"),
   },
   (t) => [uniqueIndex("api_keys_hash_idx").on(t.hash)],
 );
@@ -176,4 +179,49 @@ export const auditLog = sqliteTable(
     createdAt: integer("created_at").notNull(),
   },
   (t) => [index("audit_team_created_idx").on(t.teamId, t.createdAt)],
+);
+
+export const users = sqliteTable(
+  "users",
+  {
+    id: text("id").primaryKey(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    /** argon2id via Bun.password; never the password itself. */
+    passwordHash: text("password_hash").notNull(),
+    createdAt: integer("created_at").notNull(),
+    disabledAt: integer("disabled_at"),
+  },
+  (t) => [uniqueIndex("users_email_idx").on(t.email)],
+);
+
+/** A user's role in a team: owner, admin, member or viewer (powers in docs/SECURITY.md). */
+export const memberships = sqliteTable(
+  "memberships",
+  {
+    teamId: text("team_id").notNull().references(() => teams.id),
+    userId: text("user_id").notNull().references(() => users.id),
+    role: text("role").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("memberships_team_user_idx").on(t.teamId, t.userId)],
+);
+
+/** Dashboard sessions and Bearer tokens; only the token's SHA-256 is stored. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id").notNull().references(() => users.id),
+    tokenHash: text("token_hash").notNull(),
+    /** Bound to the session; sent back in X-CSRF-Token on state-changing dashboard requests. */
+    csrfToken: text("csrf_token").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastSeenAt: integer("last_seen_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [uniqueIndex("sessions_token_idx").on(t.tokenHash)],
 );
