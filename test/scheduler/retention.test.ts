@@ -12,6 +12,7 @@ import { startTestS3, type TestS3 } from "../helpers/s3";
 import { digitalPdf, SAMPLE_PAGES } from "../helpers/fixtures";
 import { auditLog, jobs, pages, teams } from "../../src/db/schema";
 import type { Config } from "../../src/config";
+import { createApiKey } from "../../src/modules/auth/service";
 
 const DAY = 86_400_000;
 let s3: TestS3;
@@ -40,6 +41,9 @@ async function harness(backend: "local" | "s3", extra: Partial<Config> = {}): Pr
   const t = await startTestServer({ ...s3Config, ...extra }, { clock: () => Date.now() + offset });
   const client = new SdkClient(t.baseUrl, t.apiKey);
   const team = t.server.ctx.db.select().from(teams).get()!;
+  // Changing retention is an admin's power; a key gets it only when named in its scopes.
+  const settingsKey = createApiKey(t.server.ctx.db, team.id, "retention automation", undefined, Date.now()).secret;
+  t.server.ctx.db.$client.query("UPDATE api_keys SET scopes = 'settings:read,settings:write' WHERE name = 'retention automation'").run();
   return {
     t,
     client,
@@ -53,7 +57,7 @@ async function harness(backend: "local" | "s3", extra: Partial<Config> = {}): Pr
     async settings(body) {
       const res = await fetch(`${t.baseUrl}/api/v1/organizations/${team.organizationId}/teams/${team.id}/settings`, {
         method: "PUT",
-        headers: { "X-API-KEY": t.apiKey, "content-type": "application/json" },
+        headers: { "X-API-KEY": settingsKey, "content-type": "application/json" },
         body: JSON.stringify(body),
       });
       return { status: res.status, body: await res.json() };

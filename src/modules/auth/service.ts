@@ -8,6 +8,7 @@ import { newId } from "../../lib/ids";
 export interface ApiKeyAuth {
   teamId: string;
   apiKeyId: string;
+  scopes: string;
 }
 
 const KEY_PREFIX = "lo_";
@@ -28,7 +29,7 @@ export function createApiKey(db: Db, teamId: string, name: string, secret = gene
 /** Resolves the X-API-KEY header to its team; null for unknown, revoked or expired keys. */
 export function authenticateApiKey(db: Db, secret: string, now = Date.now()): ApiKeyAuth | null {
   const row = db
-    .select({ id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt })
+    .select({ id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, scopes: apiKeys.scopes })
     .from(apiKeys)
     .where(and(eq(apiKeys.hash, sha256Hex(secret)), isNull(apiKeys.revokedAt)))
     .get();
@@ -37,7 +38,7 @@ export function authenticateApiKey(db: Db, secret: string, now = Date.now()): Ap
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
     db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run();
   }
-  return { teamId: row.teamId, apiKeyId: row.id };
+  return { teamId: row.teamId, apiKeyId: row.id, scopes: row.scopes };
 }
 
 /**

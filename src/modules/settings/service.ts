@@ -1,8 +1,7 @@
 /** Team retention settings: on by default, 7 days; 0 days means clean up right after processing. */
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { teamSettings, teams } from "../../db/schema";
-import { notFound } from "../../lib/errors";
+import { teamSettings } from "../../db/schema";
 import { recordAudit, type Actor } from "../audit/service";
 
 export const DEFAULT_RETENTION = { autoDeleteEnabled: true, retentionPeriodDays: 7 };
@@ -15,12 +14,6 @@ export interface Retention {
 export function teamRetention(ctx: Pick<AppContext, "db">, teamId: string): Retention & { createdAt: number | null; updatedAt: number | null } {
   const row = ctx.db.select().from(teamSettings).where(eq(teamSettings.teamId, teamId)).get();
   return row ?? { ...DEFAULT_RETENTION, createdAt: null, updatedAt: null };
-}
-
-/** The team in the path must be the caller's, inside the organization in the path; anything else is 404. */
-export function assertTeamPath(ctx: AppContext, callerTeamId: string, organizationId: string, teamId: string): void {
-  const team = ctx.db.select().from(teams).where(and(eq(teams.id, teamId), eq(teams.organizationId, organizationId))).get();
-  if (!team || team.id !== callerTeamId) throw notFound("Team not found.");
 }
 
 export function describeRetention(r: Retention, graceSeconds: number): string {
