@@ -4,6 +4,7 @@ import m0 from "../../drizzle/0000_init.sql" with { type: "text" };
 import m1 from "../../drizzle/0001_retention_audit.sql" with { type: "text" };
 import m2 from "../../drizzle/0002_model_routes.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_access.sql" with { type: "text" };
+import m4 from "../../drizzle/0004_workspace.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -11,4 +12,5 @@ export const migrationSql: Record<string, string> = {
   "0001_retention_audit": m1,
   "0002_model_routes": m2,
   "0003_access": m3,
+  "0004_workspace": m4,
 };

@@ -69,6 +69,8 @@ export const jobs = sqliteTable(
     instructions: text("instructions"),
     schemaJson: text("schema_json"),
     templateSlug: text("template_slug"),
+    /** The team template the job was created from (template_slug or save_as_template). */
+    templateId: text("template_id"),
     extractBoundingBoxes: integer("extract_bounding_boxes", { mode: "boolean" }).notNull().default(false),
     uploadId: text("upload_id"),
     uploadParts: integer("upload_parts"),
@@ -146,10 +148,17 @@ export const creditTransactions = sqliteTable(
     kind: text("kind").notNull(),
     amount: integer("amount").notNull(),
     description: text("description"),
+    /** Grants and Polar orders: a key that makes a repeated request a no-op. */
+    idempotencyKey: text("idempotency_key"),
+    metadataJson: text("metadata_json"),
     createdAt: integer("created_at").notNull(),
   },
   // One charge per job, so a retried finalisation can never charge twice.
-  (t) => [uniqueIndex("credit_tx_job_charge_idx").on(t.jobId, t.kind), index("credit_tx_team_idx").on(t.teamId, t.createdAt)],
+  (t) => [
+    uniqueIndex("credit_tx_job_charge_idx").on(t.jobId, t.kind),
+    index("credit_tx_team_idx").on(t.teamId, t.createdAt),
+    uniqueIndex("credit_tx_idempotency_idx").on(t.teamId, t.idempotencyKey),
+  ],
 );
 
 /** Per-team retention, as in the LeapOCR team settings: on by default, 7 days, 0 = right after processing. */
@@ -224,4 +233,99 @@ export const sessions = sqliteTable(
     userAgent: text("user_agent"),
   },
   (t) => [uniqueIndex("sessions_token_idx").on(t.tokenHash)],
+);
+
+/** Per-team credit policy. No row, or a null limit: unlimited (the on-prem default). */
+export const teamCredits = sqliteTable("team_credits", {
+  teamId: text("team_id").primaryKey().references(() => teams.id),
+  /** Credits the team may spend beyond its balance; with a limit set, uploads answer 402 once limit + balance <= 0. */
+  creditLimit: integer("credit_limit"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/** Saved job options (format, schema, instructions, model) a job names by template_slug. */
+export const templates = sqliteTable(
+  "templates",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull().references(() => teams.id),
+    /** The user or API key that created it. */
+    userId: text("user_id"),
+    name: text("name").notNull(),
+    slug: text("slug").notNull(),
+    description: text("description"),
+    format: text("format").notNull(),
+    model: text("model").notNull(),
+    instructions: text("instructions"),
+    schemaJson: text("schema_json"),
+    extractBoundingBoxes: integer("extract_bounding_boxes", { mode: "boolean" }).notNull().default(false),
+    tagsJson: text("tags_json").notNull().default("[]"),
+    color: text("color"),
+    favorite: integer("favorite", { mode: "boolean" }).notNull().default(false),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    usageCount: integer("usage_count").notNull().default(0),
+    lastUsedAt: integer("last_used_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("templates_team_slug_idx").on(t.teamId, t.slug), index("templates_team_created_idx").on(t.teamId, t.createdAt)],
+);
+
+/** Where a team wants job events POSTed, signed with the subscription's secret. */
+export const webhookSubscriptions = sqliteTable(
+  "webhook_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull().references(() => teams.id),
+    userId: text("user_id"),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** JSON array of event types. */
+    eventsJson: text("events_json").notNull(),
+    secret: text("secret").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** job.completed carries the job's pages when set. */
+    includeResults: integer("include_results", { mode: "boolean" }).notNull().default(false),
+    /** Failed delivery attempts in a row; reset by a success. The subscription is disabled at the configured bound. */
+    failureCount: integer("failure_count").notNull().default(0),
+    disabledReason: text("disabled_reason"),
+    lastTriggeredAt: integer("last_triggered_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("webhook_subs_team_idx").on(t.teamId, t.createdAt)],
+);
+
+/** The outbox: one row per event and subscription, retried with backoff until delivered or out of attempts. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    /** Shared by the deliveries of one event to several subscriptions. */
+    eventId: text("event_id").notNull(),
+    eventType: text("event_type").notNull(),
+    subscriptionId: text("subscription_id").notNull().references(() => webhookSubscriptions.id, { onDelete: "cascade" }),
+    teamId: text("team_id").notNull(),
+    jobId: text("job_id"),
+    /** The exact body that is signed and sent. */
+    payloadJson: text("payload_json").notNull(),
+    /** pending | delivered | failed */
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    maxAttempts: integer("max_attempts").notNull(),
+    nextAttemptAt: integer("next_attempt_at").notNull(),
+    /** A dispatcher's claim on the row while it sends. */
+    lockedUntil: integer("locked_until"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    deliveredAt: integer("delivered_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("webhook_deliveries_sub_idx").on(t.subscriptionId, t.createdAt),
+    index("webhook_deliveries_job_idx").on(t.jobId),
+  ],
 );
