@@ -1,6 +1,14 @@
 /**
  * A model route reads one page. The offline engine and the vision-language model adapters
  * implement this; the pipeline knows only this interface.
+ *
+ * Steps, as the hosted service runs them (see docs/CONFIG.md):
+ *   ocr         page image (or text layer) -> markdown            readPage      (every route)
+ *   refine      page image + base markdown -> corrected markdown  refinePage    (VLM routes)
+ *   boxes       page image -> typed blocks with pixel boxes        pageBlocks    (VLM routes)
+ *   structured  whole document's markdown + schema -> one object   extractStructured (VLM routes)
+ * A route makes ONE attempt per call; retries, timeouts, concurrency limits and fallback to the
+ * next route belong to the executor in adapters/router.ts.
  */
 export interface BlockBox {
   x: number;
@@ -43,13 +51,58 @@ export interface PageOutput {
   blocks?: PageBlock[];
   /** Which route produced it, e.g. "offline:text-layer". */
   route: string;
-  usage?: { inputTokens: number; outputTokens: number };
+  usage?: TokenUsage;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+export type StepName = "ocr" | "refine" | "boxes" | "structured";
+
+/** The document-level input of the structured step: each page's markdown from the base OCR step. */
+export interface StructuredInput {
+  pages: { pageNumber: number; markdown: string }[];
+  schema: Record<string, unknown>;
+  instructions?: string;
+}
+
+export interface StructuredOutput {
+  /** Valid against the schema. */
+  value: unknown;
+  route: string;
+  usage?: TokenUsage;
+}
+
+export interface BlocksOutput {
+  blocks: PageBlock[];
+  /** Size of the page image the boxes are in. */
+  width: number;
+  height: number;
+  route: string;
+  usage?: TokenUsage;
 }
 
 export interface ModelRoute {
   readonly name: string;
   readonly provider: "offline" | "gemini" | "openai";
+  /** Calls in flight on this route at most; undefined: no limit of its own. */
+  readonly maxConcurrency?: number;
+  /** Milliseconds one call may take; undefined: no timeout. */
+  readonly timeoutMs?: number;
+  /** Where an external route sends data (for /subprocessors); undefined for the offline engine. */
+  readonly endpoint?: { baseUrl: string; model: string };
+  /** Base OCR: one page to markdown. One attempt; `signal` aborts it. */
   readPage(page: PageSource, request: PageRequest, signal?: AbortSignal): Promise<PageOutput>;
+  /** Refinement: corrects `draft` (the base OCR markdown) against the page image. */
+  refinePage?(page: PageSource, draft: string, request: PageRequest, signal?: AbortSignal): Promise<PageOutput>;
+  /** Bounding boxes: typed blocks with pixel boxes on the page image. */
+  pageBlocks?(page: PageSource, request: PageRequest, signal?: AbortSignal): Promise<BlocksOutput>;
+  /** Structured extraction: the whole document to one object valid against the schema. */
+  extractStructured?(input: StructuredInput, signal?: AbortSignal): Promise<StructuredOutput>;
+  /** Work done before a call takes a concurrency slot (rendering the page image), shared by retries. */
+  prepare?(page: PageSource): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -61,8 +114,14 @@ export interface ModelDefinition {
   creditsPerPage: number;
   priority: number;
   surchargePerPage: number;
-  /** Routes tried in order (fallback). */
+  /** Base OCR routes, tried in order (fallback). */
   routes: ModelRoute[];
+  /** Optional refinement routes; empty or absent: no refinement pass. */
+  refineRoutes?: ModelRoute[];
+  /** Bounding-box routes; absent: blocks come from the OCR route when it gives them. */
+  boxRoutes?: ModelRoute[];
+  /** Structured extraction routes; a model without them answers 400 to format "structured". */
+  structuredRoutes?: ModelRoute[];
   /** Whether this model can return structured (schema-shaped) output. */
   supportsStructured: boolean;
 }

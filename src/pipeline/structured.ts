@@ -1,0 +1,280 @@
+/**
+ * Structured output: reading a model's JSON answer (repairing fenced, truncated or otherwise
+ * sloppy JSON), validating it against the user's JSON Schema with @cfworker/json-schema, and
+ * adapting the schema for providers that accept only a subset of JSON Schema.
+ *
+ * The validator always checks the ORIGINAL schema: adapting only changes what a provider is
+ * shown, never what the user gets.
+ */
+import { Validator, type OutputUnit, type SchemaDraft } from "@cfworker/json-schema";
+
+export type JsonSchema = Record<string, unknown>;
+
+export type ParseResult = { ok: true; value: unknown; repaired: boolean } | { ok: false; message: string };
+
+/** Parses a model's JSON answer; repairs what can be repaired. */
+export function parseModelJson(text: string): ParseResult {
+  const all = parseModelJsonCandidates(text);
+  return all.values.length ? { ok: true, value: all.values[0], repaired: all.repaired[0]! } : { ok: false, message: all.message };
+}
+
+/**
+ * Every reading of a model's answer, best first: as it is; out of a ``` fence or prose; then,
+ * for a truncated answer, closed at the last complete member. A half-written string or number
+ * is never kept (it would be a wrong value that still validates): such a member is dropped,
+ * and the schema check decides whether what is left is enough.
+ */
+export function parseModelJsonCandidates(text: string): { values: unknown[]; repaired: boolean[]; message: string } {
+  const values: unknown[] = [];
+  const repaired: boolean[] = [];
+  const seen = new Set<string>();
+  const add = (candidate: string, wasRepaired: boolean) => {
+    if (seen.has(candidate)) return;
+    seen.add(candidate);
+    const r = tryParse(candidate);
+    if (r.ok) {
+      values.push(r.value);
+      repaired.push(wasRepaired);
+    }
+  };
+  let s = text.replace(/^\uFEFF/, "").trim();
+  if (!s) return { values, repaired, message: "The model answered with an empty text instead of JSON." };
+  add(s, false);
+  // A fenced block: ```json ... ``` (the closing fence may be missing when the answer was cut).
+  const fence = /```[a-zA-Z0-9_-]*[ \t]*\r?\n?([\s\S]*?)(```|$)/.exec(s);
+  if (fence && fence[1]!.trim()) s = fence[1]!.trim();
+  // Prose before or after the JSON.
+  const start = s.search(/[{[]/);
+  if (start < 0) return { values, repaired, message: "The model's answer contains no JSON object or array." };
+  s = s.slice(start);
+  const plain = tryParse(s);
+  add(s, true);
+  add(trimAfterTopLevel(s), true);
+  for (const candidate of repairCandidates(s)) add(candidate, true);
+  return {
+    values,
+    repaired,
+    message: `The model's answer is not valid JSON and could not be repaired (${plain.ok ? "no complete value" : plain.message}).`,
+  };
+}
+
+function tryParse(s: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(s) };
+  } catch (err) {
+    return { ok: false, message: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The text up to the end of the first complete top-level value (drops trailing prose). */
+function trimAfterTopLevel(s: string): string {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      depth--;
+      if (depth === 0) return s.slice(0, i + 1);
+    }
+  }
+  return s;
+}
+
+/**
+ * Ways to close a truncated or sloppy JSON text, best first: remove trailing commas and close
+ * every open string and bracket; then cut back to each earlier comma (dropping a half-written
+ * member) and close from there.
+ */
+function repairCandidates(text: string): string[] {
+  const s = text.replace(/,(\s*[}\]])/g, "$1");
+  const stack: string[] = [];
+  const cuts: { at: number; stack: string[] }[] = [];
+  let inString = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if (c === "{") stack.push("}");
+    else if (c === "[") stack.push("]");
+    else if (c === "}" || c === "]") stack.pop();
+    else if (c === ",") cuts.push({ at: i, stack: [...stack] });
+  }
+  const close = (body: string, open: string[]) => {
+    let b = body.replace(/\s+$/, "");
+    // A dangling key or separator at the cut: `"key":`, `"key"` inside an object, or `,`.
+    b = b.replace(/,\s*$/, "").replace(/,?\s*"(?:[^"\\]|\\.)*"\s*:\s*$/, "");
+    if (open.at(-1) === "}") b = b.replace(/,\s*"(?:[^"\\]|\\.)*"\s*$/, "");
+    b = b.replace(/,\s*$/, "");
+    return b + [...open].reverse().join("");
+  };
+  const out: string[] = [];
+  // Closing everything as it stands only when the text ends on a complete value.
+  if (!inString && /(["}\]]|true|false|null)\s*$/.test(s)) out.push(close(s, stack));
+  for (const cut of cuts.reverse().slice(0, 20)) out.push(close(s.slice(0, cut.at), cut.stack));
+  return out;
+}
+
+const DRAFTS: Record<string, SchemaDraft> = {
+  "draft-04": "4",
+  "draft-07": "7",
+  "draft-06": "7",
+  "2019-09": "2019-09",
+  "2020-12": "2020-12",
+};
+
+function draftOf(schema: JsonSchema): SchemaDraft {
+  const id = typeof schema.$schema === "string" ? schema.$schema : "";
+  for (const [needle, draft] of Object.entries(DRAFTS)) if (id.includes(needle)) return draft;
+  return "2020-12";
+}
+
+export type ValidationResult = { ok: true } | { ok: false; message: string };
+
+/** Validates `value` against the user's schema; the message names up to three failing places. */
+export function validateAgainstSchema(schema: JsonSchema, value: unknown): ValidationResult {
+  let result: { valid: boolean; errors: OutputUnit[] };
+  try {
+    result = new Validator(schema, draftOf(schema), false).validate(value);
+  } catch (err) {
+    return { ok: false, message: `The schema could not be used for validation: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (result.valid) return { ok: true };
+  // Container keywords only repeat what their children say: keep the leaves.
+  const wrappers = new Set(["properties", "items", "prefixItems", "allOf", "$ref", "additionalProperties", "unevaluatedProperties", "$dynamicRef"]);
+  const leaves = result.errors.filter((e) => !wrappers.has(e.keyword));
+  const picked = (leaves.length ? leaves : result.errors).slice(0, 3);
+  const text = picked.map((e) => `${e.instanceLocation.replace(/^#/, "") || "/"}: ${e.error}`).join("; ");
+  return { ok: false, message: `The extracted data does not match the schema: ${text}` };
+}
+
+/** Whether a user's schema is usable at all (checked when the job is created). */
+export function checkUsableSchema(schema: JsonSchema): string | null {
+  try {
+    new Validator(schema, draftOf(schema), true).validate({});
+    return null;
+  } catch (err) {
+    return `The schema is not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+/**
+ * Providers want an object at the root (OpenAI's json_schema and JSON mode, Gemini's
+ * responseSchema in practice). A non-object root is wrapped as `{result: ...}` and unwrapped.
+ */
+export function wrapRoot(schema: JsonSchema): { schema: JsonSchema; unwrap: (v: unknown) => unknown } {
+  if (schema.type === "object" || (schema.properties && schema.type === undefined)) return { schema, unwrap: (v) => v };
+  const { $schema, $defs, definitions, ...inner } = schema;
+  const wrapped: JsonSchema = { type: "object", properties: { result: inner }, required: ["result"] };
+  if ($schema) wrapped.$schema = $schema;
+  if ($defs) wrapped.$defs = $defs;
+  if (definitions) wrapped.definitions = definitions;
+  return {
+    schema: wrapped,
+    unwrap: (v) => (v && typeof v === "object" && !Array.isArray(v) && "result" in v ? (v as { result: unknown }).result : v),
+  };
+}
+
+/** Keys Gemini's responseSchema (an OpenAPI 3.0 subset) accepts. */
+const GEMINI_KEYS = new Set([
+  "type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems", "properties", "required",
+  "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "anyOf", "propertyOrdering", "items",
+  "minimum", "maximum",
+]);
+
+/**
+ * Adapts a JSON Schema for Gemini's responseSchema: local $refs inlined, `additionalProperties`,
+ * `$schema`, `const`, `oneOf`/`allOf` and other unsupported keywords rewritten or dropped,
+ * `type: [x, "null"]` turned into `nullable`. Loosening only: the answer is validated against
+ * the original schema afterwards.
+ */
+export function schemaForGemini(schema: JsonSchema): JsonSchema {
+  const defs = { ...(schema.definitions as JsonSchema | undefined), ...(schema.$defs as JsonSchema | undefined) };
+  const resolve = (ref: string): JsonSchema | undefined => {
+    const m = /^#\/(?:\$defs|definitions)\/(.+)$/.exec(ref);
+    return m ? (defs[decodeURIComponent(m[1]!)] as JsonSchema | undefined) : ref === "#" ? schema : undefined;
+  };
+  const walk = (node: unknown, depth: number): JsonSchema => {
+    if (!node || typeof node !== "object" || Array.isArray(node)) return {};
+    let n = node as JsonSchema;
+    if (typeof n.$ref === "string") {
+      const target = resolve(n.$ref);
+      // Recursive schemas are cut off at a depth: Gemini has no references.
+      if (!target || depth > 6) return { type: "object" };
+      const { $ref, ...rest } = n;
+      n = { ...target, ...rest };
+    }
+    if (Array.isArray(n.allOf)) {
+      const merged: JsonSchema = { ...n };
+      delete merged.allOf;
+      for (const part of n.allOf as JsonSchema[]) {
+        const p = walk(part, depth + 1);
+        merged.properties = { ...(merged.properties as JsonSchema), ...(p.properties as JsonSchema) };
+        merged.required = [...new Set([...((merged.required as string[]) ?? []), ...((p.required as string[]) ?? [])])];
+        merged.type ??= p.type;
+      }
+      n = merged;
+    }
+    const out: JsonSchema = {};
+    let type = n.type;
+    if (Array.isArray(type)) {
+      const nonNull = type.filter((t) => t !== "null");
+      if (nonNull.length < type.length) out.nullable = true;
+      if (nonNull.length === 1) type = nonNull[0];
+      else {
+        type = undefined;
+        out.anyOf = nonNull.map((t) => ({ type: t }));
+      }
+    }
+    if (type === "null") {
+      out.nullable = true;
+      type = undefined;
+    }
+    if (type !== undefined) out.type = type;
+    if (n.const !== undefined) n = { ...n, enum: [n.const] };
+    const unions = (n.anyOf ?? n.oneOf) as unknown[] | undefined;
+    if (Array.isArray(unions)) {
+      const variants = unions.filter((u) => !(u && typeof u === "object" && (u as JsonSchema).type === "null"));
+      if (variants.length < unions.length) out.nullable = true;
+      if (variants.length === 1) Object.assign(out, walk(variants[0], depth + 1), out.nullable ? { nullable: true } : {});
+      else if (variants.length > 1) out.anyOf = variants.map((u) => walk(u, depth + 1));
+    }
+    for (const [key, value] of Object.entries(n)) {
+      if (!GEMINI_KEYS.has(key) || key === "type" || key === "anyOf" || key in out) continue;
+      if (key === "properties" && value && typeof value === "object") {
+        out.properties = Object.fromEntries(Object.entries(value as JsonSchema).map(([k, v]) => [k, walk(v, depth + 1)]));
+      } else if (key === "items") {
+        out.items = walk(Array.isArray(value) ? value[0] : value, depth + 1);
+      } else if (key === "enum") {
+        // Gemini's enums are strings only; other enums are left to validation.
+        if (Array.isArray(value) && value.every((x) => typeof x === "string")) {
+          out.enum = value;
+          out.type ??= "string";
+        }
+      } else if (key === "format") {
+        if (typeof value === "string" && ["date-time", "enum", "int32", "int64", "float", "double"].includes(value)) out.format = value;
+      } else out[key] = value;
+    }
+    if (Array.isArray(out.required) && out.properties) {
+      const props = out.properties as JsonSchema;
+      out.required = (out.required as string[]).filter((r) => r in props);
+    } else delete out.required;
+    if (out.type === "object" && out.properties && Object.keys(out.properties as JsonSchema).length === 0) delete out.properties;
+    return out;
+  };
+  return walk(schema, 0);
+}
+
+/** OpenAI-compatible json_schema: the schema as it is, minus `$schema` (some servers refuse it). */
+export function schemaForOpenAI(schema: JsonSchema): JsonSchema {
+  const { $schema, ...rest } = schema;
+  return rest;
+}
