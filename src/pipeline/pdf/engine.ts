@@ -1,0 +1,202 @@
+/**
+ * pdfjs-backed implementation of PdfDocumentHandle (loaded lazily by ./index.ts).
+ */
+import { DEFAULT_MAX_PIXELS, PdfError, type PdfDocumentHandle, type PdfPageText, type RenderOptions } from "./index";
+import { layoutPage, type Glyphs, type PageSignals } from "./layout";
+import { encodePng } from "./png";
+import { DOCUMENT_OPTIONS, canvas, pdfjs } from "./runtime";
+
+type PDFDocumentProxy = Awaited<ReturnType<typeof pdfjs.getDocument>["promise"]>;
+type PDFPageProxy = Awaited<ReturnType<PDFDocumentProxy["getPage"]>>;
+
+const MSG = {
+  encrypted: "The PDF is password-protected; remove the password and upload it again.",
+  corrupt:
+    "The PDF could not be read; it is damaged or not a real PDF. Open it and save or print it to a new PDF, then upload it again.",
+  empty: "The PDF has no pages. Check that the right file was uploaded.",
+  page: (n: number) =>
+    `Page ${n} of the PDF could not be read; it is damaged. Open the PDF and save or print it to a new PDF, then upload it again.`,
+};
+
+/** Maps whatever pdfjs threw while opening to a PdfError a person can act on. */
+export function toPdfError(err: unknown): PdfError {
+  if (err instanceof PdfError) return err;
+  const name = (err as { name?: string } | null)?.name;
+  if (name === "PasswordException") return new PdfError("encrypted", MSG.encrypted);
+  return new PdfError("corrupt", MSG.corrupt);
+}
+
+export async function openDocument(bytes: Uint8Array): Promise<PdfDocumentHandle> {
+  const task = pdfjs.getDocument({ ...DOCUMENT_OPTIONS, data: bytes } as Parameters<typeof pdfjs.getDocument>[0]);
+  let doc: PDFDocumentProxy;
+  try {
+    doc = await task.promise;
+  } catch (err) {
+    await task.destroy().catch(() => {});
+    throw toPdfError(err);
+  }
+  if (!(doc.numPages > 0)) {
+    await doc.destroy().catch(() => {});
+    throw new PdfError("empty", MSG.empty);
+  }
+  return new PdfjsDocument(doc);
+}
+
+class PdfjsDocument implements PdfDocumentHandle {
+  constructor(private doc: PDFDocumentProxy) {}
+
+  get pageCount(): number {
+    return this.doc.numPages;
+  }
+
+  private async page(n: number): Promise<PDFPageProxy> {
+    if (!Number.isInteger(n) || n < 1 || n > this.doc.numPages) {
+      throw new RangeError(`Page ${n} is out of range 1..${this.doc.numPages}`);
+    }
+    try {
+      return await this.doc.getPage(n);
+    } catch {
+      throw new PdfError("corrupt", MSG.page(n));
+    }
+  }
+
+  async extractText(pageNumber: number, dpi: number): Promise<PdfPageText> {
+    const page = await this.page(pageNumber);
+    try {
+      const viewport = page.getViewport({ scale: 1 });
+      const [content, signals] = await Promise.all([
+        page.getTextContent({ includeMarkedContent: false }),
+        readSignals(page),
+      ]);
+      const glyphs: Glyphs[] = [];
+      for (const item of content.items) {
+        if (!("str" in item) || item.str === "") continue;
+        // Page space at 72 DPI, origin top-left, y down: [a b c d e f] with (e, f) the baseline start.
+        const m = pdfjs.Util.transform(viewport.transform, item.transform);
+        glyphs.push({
+          str: item.str,
+          x: m[4]!,
+          y: m[5]!,
+          width: item.width,
+          size: Math.hypot(m[2]!, m[3]!),
+          horizontal: Math.abs(m[1]!) < 0.1 * Math.abs(m[0]!) && m[0]! > 0,
+          bold: signals.boldFonts.has(item.fontName),
+          font: item.fontName,
+        });
+      }
+      const scale = dpi / 72;
+      const laid = layoutPage(glyphs, viewport.width, viewport.height, signals);
+      return {
+        markdown: laid.markdown,
+        usable: laid.usable,
+        blocks: laid.blocks.map((b) => ({
+          ...b,
+          bounds: {
+            x: Math.round(b.bounds.x * scale),
+            y: Math.round(b.bounds.y * scale),
+            width: Math.round(b.bounds.width * scale),
+            height: Math.round(b.bounds.height * scale),
+          },
+        })),
+        width: Math.round(viewport.width * scale),
+        height: Math.round(viewport.height * scale),
+      };
+    } catch (err) {
+      if (err instanceof PdfError) throw err;
+      throw new PdfError("corrupt", MSG.page(pageNumber));
+    } finally {
+      page.cleanup();
+    }
+  }
+
+  async render(pageNumber: number, dpi: number, opts: RenderOptions = {}) {
+    const page = await this.page(pageNumber);
+    try {
+      return await renderPage(page, dpi, opts.maxPixels ?? DEFAULT_MAX_PIXELS);
+    } catch (err) {
+      if (err instanceof PdfError || err instanceof RangeError) throw err;
+      throw new PdfError("corrupt", MSG.page(pageNumber));
+    } finally {
+      page.cleanup();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.doc.destroy().catch(() => {});
+  }
+}
+
+/** Skia's largest canvas side. */
+const MAX_SIDE = 32_000;
+
+export async function renderPage(page: PDFPageProxy, dpi: number, maxPixels: number) {
+  const base = page.getViewport({ scale: 1 });
+  let scale = dpi / 72;
+  const pixels = base.width * base.height * scale * scale;
+  if (pixels > maxPixels) scale *= Math.sqrt(maxPixels / pixels);
+  scale = Math.min(scale, MAX_SIDE / Math.max(base.width, base.height));
+  const viewport = page.getViewport({ scale });
+  const width = Math.max(1, Math.round(viewport.width));
+  const height = Math.max(1, Math.round(viewport.height));
+  const c = canvas.createCanvas(width, height);
+  const ctx = c.getContext("2d");
+  await page.render({ canvas: c as never, canvasContext: ctx as never, viewport, background: "#ffffff" }).promise;
+  const png = encodePng(c.data(), width, height);
+  c.width = c.height = 0; // free the pixel buffer now rather than at the next GC
+  return { png, width, height };
+}
+
+const BOLD_NAME = /bold|black|heavy|semibold|demi|[-,+]b$|\bbd\b|-sb$/i;
+
+/**
+ * What the operator list tells and the text content does not: which fonts are bold (their real
+ * names are only known once the fonts are loaded), how much text is invisible (render mode 3,
+ * the OCR layer scanners put over a page image) and whether the page paints images.
+ */
+async function readSignals(page: PDFPageProxy): Promise<PageSignals & { boldFonts: Set<string> }> {
+  const ops = await page.getOperatorList();
+  const OPS = pdfjs.OPS;
+  const boldFonts = new Set<string>();
+  let mode = 0;
+  const stack: number[] = [];
+  let visibleText = 0;
+  let invisibleText = 0;
+  let images = 0;
+  for (let i = 0; i < ops.fnArray.length; i++) {
+    const fn = ops.fnArray[i];
+    const args = ops.argsArray[i] as unknown[] | null;
+    switch (fn) {
+      case OPS.save:
+        stack.push(mode);
+        break;
+      case OPS.restore:
+        mode = stack.pop() ?? 0;
+        break;
+      case OPS.setTextRenderingMode:
+        mode = Number(args?.[0]) || 0;
+        break;
+      case OPS.setFont: {
+        const name = String(args?.[0]);
+        try {
+          const font = page.commonObjs.get(name) as { name?: string; bold?: boolean; black?: boolean } | null;
+          if (font && (font.bold || font.black || BOLD_NAME.test(font.name ?? ""))) boldFonts.add(name);
+        } catch {
+          /* font failed to load: treat as regular */
+        }
+        break;
+      }
+      case OPS.showText:
+      case OPS.showSpacedText:
+        if ((mode & 3) === 3) invisibleText++;
+        else visibleText++;
+        break;
+      case OPS.paintImageXObject:
+      case OPS.paintInlineImageXObject:
+      case OPS.paintImageXObjectRepeat:
+      case OPS.paintImageMaskXObject:
+        images++;
+        break;
+    }
+  }
+  return { boldFonts, visibleText, invisibleText, images };
+}

@@ -1,0 +1,507 @@
+/**
+ * Text layer -> reading order -> typed blocks -> markdown. Pure geometry, no pdfjs: positions are
+ * in PDF points with the origin at the top-left of the page and y growing downwards.
+ *
+ * Steps: glyph runs -> segments (runs on one baseline without a wide gap, so the two halves of
+ * a two-column line stay apart) -> regions in reading order (column gutters found from the x
+ * coverage of segments; segments crossing a gutter, like a title, cut the columns into bands)
+ * -> lines -> blocks by spacing, size, indentation and list markers -> markdown.
+ */
+import type { BlockType, Box } from "./index";
+
+export interface Glyphs {
+  str: string;
+  x: number;
+  /** Baseline. */
+  y: number;
+  width: number;
+  /** Font size in points. */
+  size: number;
+  horizontal: boolean;
+  bold: boolean;
+  font: string;
+}
+
+export interface PageSignals {
+  /** Text-showing operators drawn visibly / invisibly (render mode 3: an OCR layer). */
+  visibleText: number;
+  invisibleText: number;
+  images: number;
+}
+
+export interface LaidBlock {
+  type: BlockType;
+  text: string;
+  bounds: Box;
+  level?: number;
+}
+
+interface Seg {
+  x0: number;
+  x1: number;
+  y: number;
+  size: number;
+  bold: boolean;
+  text: string;
+}
+
+interface Line extends Seg {
+  cells: Seg[];
+}
+
+const median = (xs: number[]) => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+};
+const top = (s: Seg) => s.y - s.size * 0.8;
+const bottom = (s: Seg) => s.y + s.size * 0.25;
+
+/** Joins two pieces of text on one line, adding a space when the gap between them is one. */
+function joinRun(a: string, b: string, gap: number, size: number): string {
+  if (a.endsWith(" ") || b.startsWith(" ") || gap < size * 0.12) return a + b;
+  return `${a} ${b}`;
+}
+
+/** Glyph runs -> segments: same baseline, no gap wider than about one em. */
+function toSegments(glyphs: Glyphs[]): Seg[] {
+  const runs = glyphs.filter((g) => g.horizontal && g.size > 0.5 && g.str.trim() !== "");
+  runs.sort((a, b) => a.y - b.y || a.x - b.x);
+  const rows: Glyphs[][] = [];
+  for (const g of runs) {
+    const row = rows[rows.length - 1];
+    // Superscripts and subscripts sit within ~0.4 em of the baseline and join the row.
+    const [small, big] = [Math.min(g.size, row?.[0]!.size ?? 0), Math.max(g.size, row?.[0]!.size ?? 0)];
+    // (A drop cap, far bigger than the text, must not swallow the lines beside it.)
+    if (row && Math.abs(g.y - row[0]!.y) < 0.5 * (big > small * 1.8 ? small : big)) row.push(g);
+    else rows.push([g]);
+  }
+  const segs: Seg[] = [];
+  for (const row of rows) {
+    row.sort((a, b) => a.x - b.x);
+    let cur: (Seg & { n: number; boldChars: number }) | null = null;
+    for (const g of row) {
+      const gap = cur ? g.x - cur.x1 : Infinity;
+      const chars = g.str.trim().length;
+      // Fake bold (the same run printed twice, slightly offset) shows as overlapping duplicates.
+      if (cur && gap < -0.5 * g.width && cur.text.endsWith(g.str.trim())) continue;
+      if (cur && gap < Math.max(g.size, cur.size) * 0.9) {
+        cur.text = joinRun(cur.text, g.str, gap, g.size);
+        cur.x1 = Math.max(cur.x1, g.x + g.width);
+        cur.size = Math.max(cur.size, g.size);
+        cur.n += chars;
+        if (g.bold) cur.boldChars += chars;
+      } else {
+        if (cur) segs.push(finishSeg(cur));
+        cur = { x0: g.x, x1: g.x + g.width, y: row[0]!.y, size: g.size, bold: false, text: g.str, n: chars, boldChars: g.bold ? chars : 0 };
+      }
+    }
+    if (cur) segs.push(finishSeg(cur));
+  }
+  return segs;
+}
+
+/**
+ * A drop cap (one huge letter starting a paragraph) is glued to the line it starts; rows of
+ * dots or underscores (separators, leaders on their own) are dropped.
+ */
+function cleanSegments(segs: Seg[], body: number): Seg[] {
+  const out = segs.filter((s) => !/^[.·…_\-–—=*\s]{5,}$/.test(s.text));
+  for (const cap of out.filter((s) => /^\p{Lu}$/u.test(s.text) && s.size >= body * 2)) {
+    const next = out
+      .filter((o) => o !== cap && o.x0 >= cap.x1 - 1 && o.x0 < cap.x1 + body * 3 && o.y > top(cap) && o.y < cap.y + body)
+      .sort((a, b) => a.y - b.y)[0];
+    if (!next) continue;
+    next.text = cap.text + next.text;
+    next.x0 = cap.x0;
+    out.splice(out.indexOf(cap), 1);
+  }
+  return out;
+}
+
+function finishSeg(s: Seg & { n: number; boldChars: number }): Seg {
+  return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: s.boldChars >= s.n * 0.8, text: s.text.replace(/\s+/g, " ").trim() };
+}
+
+/**
+ * Splits segments into single-column regions in reading order. Looks for the widest vertical
+ * gutter in the middle of the region that (almost) no segment crosses and that has a real column
+ * of text on each side; recurses into each side (three columns = two levels).
+ */
+function orderRegions(segs: Seg[], body: number, depth = 0): Seg[][] {
+  if (segs.length < 6 || depth > 12) return [segs];
+  let xmin = Infinity;
+  let xmax = -Infinity;
+  for (const s of segs) {
+    xmin = Math.min(xmin, s.x0);
+    xmax = Math.max(xmax, s.x1);
+  }
+  const w = Math.ceil(xmax - xmin) + 1;
+  const diff = new Int32Array(w + 1);
+  // Wide segments (titles, abstracts, full-width captions) would hide a gutter: only lines
+  // narrower than about half the region vote; those that cross the gutter are handled as bands.
+  for (const s of segs) {
+    if (s.x1 - s.x0 > (xmax - xmin) * 0.55) continue;
+    diff[Math.floor(s.x0 - xmin)]!++;
+    diff[Math.ceil(s.x1 - xmin)]!--;
+  }
+  const cover = new Int32Array(w);
+  let run = 0;
+  let maxCover = 0;
+  for (let i = 0; i < w; i++) {
+    run += diff[i]!;
+    cover[i] = run;
+    maxCover = Math.max(maxCover, run);
+  }
+  // Segments spanning the gutter (titles, full-width figures, abstracts) are allowed in it.
+  const allowed = Math.floor(maxCover * 0.08);
+  let best: { a: number; b: number } | null = null;
+  const lo = Math.floor(w * 0.15);
+  const hi = Math.ceil(w * 0.85);
+  for (let i = lo; i < hi; ) {
+    if (cover[i]! > allowed) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < hi && cover[j]! <= allowed) j++;
+    if (j - i >= Math.max(body * 0.6, 4) && (!best || j - i > best.b - best.a)) best = { a: i + xmin, b: j + xmin };
+    i = j;
+  }
+  if (!best) return splitHorizontally(segs, body, depth);
+  const { a, b } = best;
+  const left = segs.filter((s) => s.x1 <= a + 1);
+  const right = segs.filter((s) => s.x0 >= b - 1);
+  const pureLeft = [...left];
+  const spanning: Seg[] = [];
+  // A segment crossing the gutter with text beside it on the other side is a wide line of the
+  // left column (an abstract set wider than the column next to it); otherwise it spans.
+  const overlapsRow = (s: Seg, o: Seg) => top(o) < bottom(s) && bottom(o) > top(s);
+  for (const s of segs) {
+    if (s.x1 <= a + 1 || s.x0 >= b - 1) continue;
+    if (right.some((o) => overlapsRow(s, o))) left.push(s);
+    else spanning.push(s);
+  }
+  // A real column is several lines that mostly fill its width (a form's labels are not).
+  const isColumn = (side: Seg[], x0: number, x1: number) =>
+    side.length >= 3 && median(side.map((s) => s.x1 - s.x0)) >= 0.45 * (x1 - x0);
+  if (!isColumn(pureLeft, xmin, a) || !isColumn(right, b, xmax)) return splitHorizontally(segs, body, depth);
+  // Bands between spanning segments: each band reads left column, then right column.
+  spanning.sort((p, q) => p.y - q.y);
+  const out: Seg[][] = [];
+  let from = -Infinity;
+  let spanGroup: Seg[] = [];
+  const flush = (to: number) => {
+    const inBand = (s: Seg) => s.y > from && s.y <= to;
+    const l = left.filter(inBand);
+    const r = right.filter(inBand);
+    if (l.length) out.push(...orderRegions(l, body, depth + 1));
+    if (r.length) out.push(...orderRegions(r, body, depth + 1));
+  };
+  for (const s of spanning) {
+    const between = [...left, ...right].some((c) => c.y > (spanGroup.at(-1)?.y ?? from) && c.y < s.y);
+    if (spanGroup.length && between) {
+      flush(spanGroup[0]!.y);
+      out.push(spanGroup);
+      from = spanGroup.at(-1)!.y;
+      spanGroup = [];
+    }
+    if (!spanGroup.length) {
+      flush(s.y);
+      from = s.y;
+    }
+    spanGroup.push(s);
+  }
+  if (spanGroup.length) {
+    out.push(spanGroup);
+    from = spanGroup.at(-1)!.y;
+  }
+  flush(Infinity);
+  return out.filter((r) => r.length);
+}
+
+/**
+ * No gutter runs through the whole region: cut it at its widest full-width horizontal gap (if
+ * clearly wider than paragraph spacing) and look for columns in each part, as in an XY-cut.
+ */
+function splitHorizontally(segs: Seg[], body: number, depth: number): Seg[][] {
+  const sorted = [...segs].sort((p, q) => top(p) - top(q));
+  let reach = bottom(sorted[0]!);
+  let cut = -1;
+  let widest = body * 1.2;
+  for (let i = 1; i < sorted.length; i++) {
+    const gap = top(sorted[i]!) - reach;
+    if (gap > widest) [widest, cut] = [gap, i];
+    reach = Math.max(reach, bottom(sorted[i]!));
+  }
+  if (cut < 0) return [segs];
+  return [...orderRegions(sorted.slice(0, cut), body, depth + 1), ...orderRegions(sorted.slice(cut), body, depth + 1)];
+}
+
+/** Segments of one region -> lines (segments on one baseline are the cells of the line). */
+function toLines(segs: Seg[]): Line[] {
+  const sorted = [...segs].sort((a, b) => a.y - b.y || a.x0 - b.x0);
+  const lines: Line[] = [];
+  for (const s of sorted) {
+    const l = lines[lines.length - 1];
+    if (l && Math.abs(s.y - l.y) < 0.4 * Math.min(s.size, l.size)) {
+      l.cells.push(s);
+      l.x0 = Math.min(l.x0, s.x0);
+      l.x1 = Math.max(l.x1, s.x1);
+      l.size = Math.max(l.size, s.size);
+      l.bold &&= s.bold;
+    } else lines.push({ ...s, cells: [s] });
+  }
+  for (const l of lines) {
+    l.cells.sort((a, b) => a.x0 - b.x0);
+    l.text = l.cells.map((c) => c.text).join(" ");
+  }
+  return lines;
+}
+
+const BULLET = /^([•●▪◦○■□‣⁃∙·*\-–—])\s*/;
+const NUMBERED = /^(\(?(\d{1,3}|[a-z]|[ivx]{1,4})[.)])\s+/i;
+const CAPTION = /^(fig\.?|figure|table|tab\.)\s*\d+[a-z]?\s*[.:|]/i;
+const PAGE_NUMBER = /^(page\s*)?[-–]?\s*(\d{1,4}|[ivxlc]{1,6})\s*[-–]?(\s*(of|\/)\s*\d{1,4})?$/i;
+
+interface Block {
+  lines: Line[];
+  type: BlockType;
+  level?: number;
+  listMarker?: string;
+}
+
+function isListStart(text: string): string | null {
+  const b = BULLET.exec(text);
+  // "-" and "*" only count as bullets when followed by a space (not "-3 dB" or "*p < 0.05").
+  if (b && (!"*-–—".includes(b[1]!) || /^.\s/.test(text))) return b[1]!;
+  const n = NUMBERED.exec(text);
+  if (n && text.length > n[0].length) return n[1]!;
+  return null;
+}
+
+/** Lines of a region -> blocks, splitting on spacing, size, boldness, indentation and markers. */
+function toBlocks(lines: Line[], body: number, pitch: number): Block[] {
+  const blocks: Block[] = [];
+  let cur: Block | null = null;
+  const right = Math.max(...lines.map((l) => l.x1));
+  for (const l of lines) {
+    const prev = cur?.lines.at(-1);
+    const marker = isListStart(l.text);
+    let split = !cur || !prev;
+    if (cur && prev) {
+      const delta = l.y - prev.y;
+      const expected = cur.lines.length >= 2 ? cur.lines[1]!.y - cur.lines[0]!.y : (pitch * Math.max(l.size, prev.size)) / body;
+      const sizeChange = Math.abs(l.size - prev.size) > 0.12 * Math.min(l.size, prev.size);
+      const boldChange = l.bold !== prev.bold && (l.bold ? l.text.length < 120 : prev.text.length < 120);
+      const indented = l.x0 - cur.lines[0]!.x0 > l.size * 0.8 && cur.listMarker === undefined;
+      const shortEnd = /[.!?:]["')\]]?$/.test(prev.text) && prev.x1 < right - l.size * 2;
+      split = delta > expected * 1.35 || delta < 0 || sizeChange || boldChange || marker !== null || indented || shortEnd;
+      // A list item's continuation lines are indented under its text.
+      if (cur.listMarker !== undefined && !marker && delta <= expected * 1.35 && !sizeChange && l.x0 > cur.lines[0]!.x0 + 1) split = false;
+    }
+    if (split) {
+      cur = { lines: [l], type: marker !== null ? "list" : "paragraph", listMarker: marker ?? undefined };
+      blocks.push(cur);
+    } else cur!.lines.push(l);
+  }
+  return blocks;
+}
+
+/** Joins the lines of a block into one paragraph, undoing end-of-line hyphenation. */
+function joinLines(lines: Line[]): string {
+  let text = "";
+  for (const l of lines) {
+    const t = l.text;
+    if (!text) text = t;
+    else if (/\u00ad$/.test(text)) text = text.slice(0, -1) + t;
+    else if (/\p{Ll}-$/u.test(text) && /^\p{Ll}/u.test(t)) text = text.slice(0, -1) + t;
+    else text += " " + t;
+  }
+  return text.replace(/\u00ad/g, "").replace(/\s+/g, " ").trim();
+}
+
+function boundsOf(lines: Seg[]): Box {
+  const x0 = Math.min(...lines.map((l) => l.x0));
+  const x1 = Math.max(...lines.map((l) => l.x1));
+  const y0 = Math.min(...lines.map(top));
+  const y1 = Math.max(...lines.map(bottom));
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/** The most common font size, weighted by characters. */
+function bodySize(segs: Seg[]): number {
+  const hist = new Map<number, number>();
+  for (const s of segs) {
+    const k = Math.round(s.size * 2) / 2;
+    hist.set(k, (hist.get(k) ?? 0) + s.text.length);
+  }
+  let best = 10;
+  let n = -1;
+  for (const [k, v] of hist) if (v > n) [best, n] = [k, v];
+  return best;
+}
+
+/**
+ * Running headers, footers and page numbers: short lines in the top or bottom 9% of the page,
+ * no larger than body text and set apart from the rest by a gap.
+ */
+function markMargins(segs: Seg[], height: number, body: number): Set<Seg> {
+  const out = new Set<Seg>();
+  for (const s of segs) {
+    const nearEdge = top(s) < height * 0.12 || bottom(s) > height * 0.88;
+    const inZone = bottom(s) < height * 0.09 || top(s) > height * 0.91;
+    if ((nearEdge && PAGE_NUMBER.test(s.text)) || (inZone && s.size <= body * 1.1 && s.text.length <= 100)) out.add(s);
+  }
+  // Keep only candidates set apart from the body by a gap; dropping one can expose another.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const s of out) {
+      if (PAGE_NUMBER.test(s.text)) continue;
+      const isTop = top(s) < height / 2;
+      let gap = Infinity;
+      for (const o of segs) {
+        if (out.has(o) || Math.abs(o.y - s.y) < 0.4 * s.size) continue;
+        if (isTop && o.y > s.y) gap = Math.min(gap, top(o) - bottom(s));
+        if (!isTop && o.y < s.y) gap = Math.min(gap, top(s) - bottom(o));
+      }
+      if (gap < body * 0.9) {
+        out.delete(s);
+        changed = true;
+      }
+    }
+  }
+  return out;
+}
+
+/** Is the text layer real text? (Not junk from a font with no Unicode map, not a bad OCR layer.) */
+export function judgeText(text: string, signals: PageSignals): boolean {
+  const chars = [...text.replace(/\s+/g, "")];
+  if (chars.length < 20) return false;
+  let bad = 0;
+  let letters = 0;
+  for (const c of chars) {
+    if (/[\ufffd\u0000-\u001f\ue000-\uf8ff]/.test(c)) bad++;
+    else if (/[\p{L}\p{N}]/u.test(c)) letters++;
+  }
+  const ocrLayer = signals.invisibleText > signals.visibleText && signals.images > 0;
+  if (bad / chars.length > (ocrLayer ? 0.01 : 0.05)) return false;
+  if (letters / chars.length < (ocrLayer ? 0.75 : 0.5)) return false;
+  // Word-likeness, for Latin-script text: real words have vowels and few case switches.
+  const words = text.split(/\s+/).map((w) => w.replace(/^[^\p{L}]+|[^\p{L}]+$/gu, "")).filter((w) => /^[A-Za-zÀ-ÿ]{2,}$/.test(w));
+  if (words.length >= 10) {
+    const good = words.filter((w) => /[aeiouyàâäéèêëîïôöûüAEIOUYÉ]/.test(w) && !/[a-z][A-Z].*[a-z][A-Z]/.test(w)).length;
+    if (good / words.length < (ocrLayer ? 0.85 : 0.6)) return false;
+  }
+  return true;
+}
+
+/** Markdown table from consecutive lines that each have several cells. */
+function tableMarkdown(lines: Line[]): string {
+  const cols = Math.max(...lines.map((l) => l.cells.length));
+  const row = (l: Line) => {
+    const cells = l.cells.map((c) => c.text.replace(/\|/g, "\\|"));
+    while (cells.length < cols) cells.push("");
+    return `| ${cells.join(" | ")} |`;
+  };
+  return [row(lines[0]!), `|${" --- |".repeat(cols)}`, ...lines.slice(1).map(row)].join("\n");
+}
+
+/** Groups runs of >= 3 consecutive multi-cell lines (with the same cell count +-1) into tables. */
+function findTables(lines: Line[]): Array<Line | Line[]> {
+  const out: Array<Line | Line[]> = [];
+  for (let i = 0; i < lines.length; ) {
+    let j = i;
+    const n = lines[i]!.cells.length;
+    while (j < lines.length && lines[j]!.cells.length >= 2 && Math.abs(lines[j]!.cells.length - n) <= 1) j++;
+    // Short cells: two columns of prose on shared baselines are not a table.
+    const cellLengths = lines.slice(i, j).flatMap((l) => l.cells.map((c) => c.text.length));
+    if (n >= 2 && j - i >= 3 && median(cellLengths) <= 30) {
+      out.push(lines.slice(i, j));
+      i = j;
+    } else out.push(lines[i++]!);
+  }
+  return out;
+}
+
+export function layoutPage(glyphs: Glyphs[], width: number, height: number, signals: PageSignals) {
+  const allText = glyphs.map((g) => g.str).join(" ");
+  const usable = judgeText(allText, signals);
+  let segs = toSegments(glyphs);
+  if (segs.length === 0) return { markdown: "", usable: false, blocks: [] as LaidBlock[] };
+  const body = bodySize(segs);
+  segs = cleanSegments(segs, body);
+  const margins = markMargins(segs, height, body);
+  const main = segs.filter((s) => !margins.has(s));
+
+  // Typical baseline pitch of body text, for paragraph breaks.
+  const pitches: number[] = [];
+  const bodyLines = [...main].filter((s) => Math.abs(s.size - body) < 0.6).sort((a, b) => a.y - b.y || a.x0 - b.x0);
+  for (let i = 1; i < bodyLines.length; i++) {
+    const d = bodyLines[i]!.y - bodyLines[i - 1]!.y;
+    if (d > body * 0.8 && d < body * 2.5) pitches.push(d);
+  }
+  const pitch = pitches.length ? median(pitches) : body * 1.2;
+
+  const blocks: Block[] = [];
+  for (const region of orderRegions(main, body)) {
+    for (const part of findTables(toLines(region))) {
+      if (Array.isArray(part)) blocks.push({ lines: part, type: "table" });
+      else {
+        const last = blocks.at(-1);
+        // Consecutive non-table lines of one region are laid out together.
+        if (last && last.type === "paragraph" && (last as Block & { raw?: boolean }).raw) last.lines.push(part);
+        else blocks.push(Object.assign({ lines: [part], type: "paragraph" as BlockType }, { raw: true }));
+      }
+    }
+  }
+  const typed: Block[] = [];
+  for (const b of blocks) {
+    if (b.type === "table") typed.push(b);
+    else typed.push(...toBlocks(b.lines, body, pitch));
+  }
+
+  // Heading levels: distinct sizes noticeably above body text, largest first.
+  const text = (b: Block) => joinLines(b.lines);
+  const headingLike = (b: Block) => {
+    if (b.type !== "paragraph" || b.lines.length > 3) return false;
+    const t = text(b);
+    if (t.length > 200 || !/\p{L}/u.test(t)) return false;
+    if (isBig(b)) return true;
+    return b.lines.every((l) => l.bold) && b.lines.length <= 2 && t.length < 120 && !/[.,;]$/.test(t);
+  };
+  // A size used for much text (a lead paragraph, an abstract) is a text size, not a heading's.
+  const charsAt = new Map<number, number>();
+  for (const seg of main) charsAt.set(Math.round(seg.size), (charsAt.get(Math.round(seg.size)) ?? 0) + seg.text.length);
+  const isBig = (b: Block) => b.lines[0]!.size >= body * 1.15 && (charsAt.get(Math.round(b.lines[0]!.size)) ?? 0) <= 300;
+  const sizes = [...new Set(typed.filter((b) => headingLike(b) && isBig(b)).map((b) => Math.round(b.lines[0]!.size)))].sort((a, b) => b - a);
+  for (const b of typed) {
+    if (headingLike(b)) {
+      b.type = "heading";
+      b.level = isBig(b) ? Math.min(3, sizes.indexOf(Math.round(b.lines[0]!.size)) + 1) : Math.min(3, sizes.length + 1);
+    } else if (b.type === "paragraph" && CAPTION.test(text(b))) b.type = "caption";
+  }
+
+  const out: LaidBlock[] = [];
+  const md: string[] = [];
+  for (const b of typed) {
+    let t = text(b);
+    let m = t;
+    if (b.type === "heading") m = `${"#".repeat(b.level!)} ${t}`;
+    else if (b.type === "table") m = t = tableMarkdown(b.lines);
+    else if (b.type === "list") {
+      const marker = b.listMarker!;
+      const rest = t.slice(t.indexOf(marker) + marker.length).trim();
+      const digits = /^\(?(\d+)[.)]$/.exec(marker);
+      if (digits) m = `${digits[1]}. ${rest}`;
+      else m = /[.)]$/.test(marker) ? `- ${marker} ${rest}` : `- ${rest}`;
+    }
+    out.push({ type: b.type, text: t, bounds: boundsOf(b.lines), ...(b.level ? { level: b.level } : {}) });
+    const prev = md.length ? typed[typed.indexOf(b) - 1] : undefined;
+    md.push(b.type === "list" && prev?.type === "list" ? `\n${m}` : `\n\n${m}`);
+  }
+  for (const s of margins) {
+    out.push({ type: top(s) < height / 2 ? "header" : "footer", text: s.text, bounds: boundsOf([s]) });
+  }
+  return { markdown: md.join("").trim(), usable, blocks: out };
+}
