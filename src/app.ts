@@ -20,7 +20,10 @@ import { RetentionScheduler } from "./scheduler/retention";
 import { settingsRoutes } from "./modules/settings";
 import { SqliteQueue } from "./adapters/queue-sqlite";
 import { OfflineRoute } from "./adapters/model-offline";
-import { ModelRegistry, defaultModels } from "./adapters/router";
+import type { ModelRegistry } from "./adapters/router";
+import type { Sleep } from "./adapters/retry";
+import { buildModels, readConfigFile } from "./config-file";
+import { subprocessorRoutes } from "./modules/subprocessors";
 import { PipelineRunner } from "./pipeline/runner";
 import { ApiError, type ErrorBody } from "./lib/errors";
 import { createLogger, type Logger } from "./lib/logger";
@@ -38,6 +41,10 @@ export interface AppDeps {
   clock?: () => number;
   /** Replace the model registry (tests of other routes, later the config file). */
   models?: ModelRegistry;
+  /** For the config file's routes: where API keys are read (default process.env), and the retry sleep/jitter (tests). */
+  modelEnv?: Record<string, string | undefined>;
+  retrySleep?: Sleep;
+  retryRandom?: () => number;
 }
 
 /** A value generated at first start and kept in the database, such as the upload signing key. */
@@ -104,13 +111,20 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     ocrLangs: config.ocrLangs.split(",").map((s) => s.trim()).filter(Boolean),
     ocrLangDir: config.ocrLangDir,
   });
-  const models = deps.models ?? new ModelRegistry(defaultModels(offline));
+  const built = buildModels(config.configFile ? readConfigFile(config.configFile) : null, offline, {
+    env: deps.modelEnv,
+    pageConcurrency: config.pageConcurrency,
+    logger,
+    sleep: deps.retrySleep,
+    random: deps.retryRandom,
+  });
+  const models = deps.models ?? built.registry;
   const runner = new PipelineRunner({
     queue,
     storage,
     models,
     limits: { maxPages: config.maxPages, maxPagePixels: config.maxPagePixels, maxFileBytes: config.maxFileBytes },
-    concurrency: config.pageConcurrency,
+    concurrency: built.pageConcurrency,
     leaseMs: config.leaseSeconds * 1000,
     logger,
     fetchDocument: (url) =>
@@ -132,6 +146,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     .use(healthRoutes(pkg.version))
     .use(uploadRoutes(ctx))
     .use(ocrRoutes(ctx, "/api/v1", true))
+    .use(subprocessorRoutes(ctx))
     .use(ocrRoutes(ctx, "", false))
     .use(settingsRoutes(ctx));
 

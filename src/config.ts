@@ -58,6 +58,7 @@ export const SETTINGS = {
   urlAllowHosts: { flag: "url-allow-hosts", env: "LEAPOCR_URL_ALLOW_HOSTS", help: "Comma-separated hosts (host or host:port) on your network that URL uploads may fetch despite the private-address guard", default: "", schema: str() },
   retentionGraceSeconds: { flag: "retention-grace", env: "LEAPOCR_RETENTION_GRACE", help: "With 0-day retention, results unread after this many seconds are deleted anyway", default: 3600, schema: int(0, 30 * 86400) },
   retentionSweepSeconds: { flag: "retention-sweep", env: "LEAPOCR_RETENTION_SWEEP", help: "How often the retention scheduler looks for expired jobs", default: 60, schema: int(1, 86400) },
+  configFile: { flag: "config", env: "LEAPOCR_CONFIG", help: "JSON file declaring model routes (Gemini, OpenAI-compatible) and models; see docs/CONFIG.md", default: "", schema: str() },
   logLevel: { flag: "log-level", env: "LEAPOCR_LOG_LEVEL", help: "debug, info, warn or error", default: "info", schema: v.picklist(["debug", "info", "warn", "error"]) },
 } satisfies Record<string, Setting>;
 
@@ -91,7 +92,7 @@ export function loadConfig(
 ): Config {
   const known = new Set(Object.values(SETTINGS).map((s) => s.flag));
   for (const name of Object.keys(flags)) {
-    if (!known.has(name) && name !== "help" && name !== "config") throw new ConfigError(`Unknown flag --${name}. Run with --help to list the settings.`);
+    if (!known.has(name) && name !== "help") throw new ConfigError(`Unknown flag --${name}. Run with --help to list the settings.`);
   }
   const out: Record<string, unknown> = {};
   for (const [key, setting] of Object.entries(SETTINGS) as [keyof Config, Setting][]) {

@@ -1,6 +1,6 @@
 /** The SQLite job queue. Every state change is one short transaction on the one connection. */
 import type { Database } from "bun:sqlite";
-import type { ClaimedJob, ClaimedPage, JobOptions, PageResultRow, QueuePort } from "../ports/queue";
+import type { ClaimedJob, ClaimedPage, ExtractionOutcome, JobOptions, PageResultRow, QueuePort } from "../ports/queue";
 import { newId } from "../lib/ids";
 
 export class SqliteQueue implements QueuePort {
@@ -118,12 +118,13 @@ export class SqliteQueue implements QueuePort {
       const updated = this.sqlite
         .query(
           `UPDATE pages SET status = ?3, result = ?4, confidence = ?5, width = ?6, height = ?7, bounding_boxes_json = ?8,
-                  route = ?9, error_message = ?10, lease_owner = NULL, lease_expires_at = NULL, completed_at = ?11
+                  route = ?9, error_message = ?10, lease_owner = NULL, lease_expires_at = NULL, completed_at = ?11,
+                  input_tokens = ?12, output_tokens = ?13
            WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing'`,
         )
         .run(
           page.pageId, owner, status, row.result ?? null, row.confidence ?? null, row.width ?? null, row.height ?? null,
-          row.boundingBoxesJson ?? null, row.route ?? null, row.errorMessage ?? null, now,
+          row.boundingBoxesJson ?? null, row.route ?? null, row.errorMessage ?? null, now, row.inputTokens ?? null, row.outputTokens ?? null,
         );
       // Another process took the page after our lease expired: its outcome counts, not ours.
       if (updated.changes !== 1) return;
@@ -175,7 +176,7 @@ export class SqliteQueue implements QueuePort {
         .query(
           `UPDATE jobs SET stage = 'done', status = ?2, error_message = ?3, credits_used = ?4, processed_pages = ?5,
                   failed_pages = ?6, updated_at = ?7, completed_at = ?7
-           WHERE id = ?1 AND stage = 'pages'`,
+           WHERE id = ?1 AND stage = 'pages' AND format != 'structured'`,
         )
         .run(jobId, status, message, credits, counts.done + counts.failed, counts.failed, now);
       if (updated.changes !== 1) return false;
@@ -192,6 +193,73 @@ export class SqliteQueue implements QueuePort {
     })();
   }
 
+  claimExtraction(jobId: string, owner: string, leaseMs: number): boolean {
+    const now = this.now();
+    return (
+      this.sqlite
+        .query(
+          `UPDATE jobs SET stage = 'extracting', lease_owner = ?2, lease_expires_at = ?3 + ?4, updated_at = ?3
+           WHERE id = ?1 AND deleted_at IS NULL AND format = 'structured'
+             AND (stage = 'pages' OR (stage = 'extracting' AND (lease_expires_at < ?3 OR lease_owner = ?2)))
+             AND NOT EXISTS (SELECT 1 FROM pages WHERE job_id = ?1 AND status IN ('pending', 'processing'))
+             AND EXISTS (SELECT 1 FROM pages WHERE job_id = ?1)`,
+        )
+        .run(jobId, owner, now, leaseMs).changes === 1
+    );
+  }
+
+  pageTexts(jobId: string): { pageNumber: number; markdown: string }[] {
+    return this.sqlite
+      .query<{ pageNumber: number; markdown: string }, [string]>(
+        `SELECT page_number AS pageNumber, coalesce(result, '') AS markdown FROM pages
+         WHERE job_id = ?1 AND status = 'completed' ORDER BY page_number`,
+      )
+      .all(jobId);
+  }
+
+  finishExtraction(jobId: string, owner: string, outcome: ExtractionOutcome, creditsPerPage: number): boolean {
+    const now = this.now();
+    return this.sqlite.transaction(() => {
+      const counts = this.sqlite
+        .query<{ done: number; failed: number; total: number }, [string]>(
+          `SELECT sum(status = 'completed') AS done, sum(status = 'failed') AS failed, count(*) AS total FROM pages WHERE job_id = ?1`,
+        )
+        .get(jobId)!;
+      const ok = "resultJson" in outcome;
+      const credits = ok ? (counts.done ?? 0) * creditsPerPage : 0;
+      let message: string | null = ok ? null : outcome.error;
+      if (ok && counts.failed > 0) {
+        const first = this.sqlite
+          .query<{ page_number: number; error_message: string }, [string]>(
+            `SELECT page_number, error_message FROM pages WHERE job_id = ?1 AND status = 'failed' ORDER BY page_number LIMIT 1`,
+          )
+          .get(jobId);
+        if (first) message = `${counts.failed} of ${counts.total} pages failed and were left out of the extraction; page ${first.page_number}: ${first.error_message}`;
+      }
+      const updated = this.sqlite
+        .query(
+          `UPDATE jobs SET stage = 'done', status = ?3, error_message = ?4, credits_used = ?5, structured_result = ?6,
+                  extraction_input_tokens = ?7, extraction_output_tokens = ?8, processed_pages = ?9, failed_pages = ?10,
+                  lease_owner = NULL, lease_expires_at = NULL, updated_at = ?11, completed_at = ?11
+           WHERE id = ?1 AND stage = 'extracting' AND lease_owner = ?2`,
+        )
+        .run(
+          jobId, owner, ok ? "completed" : "failed", message, credits, ok ? outcome.resultJson : null,
+          ok ? outcome.inputTokens : null, ok ? outcome.outputTokens : null, (counts.done ?? 0) + (counts.failed ?? 0), counts.failed ?? 0, now,
+        );
+      if (updated.changes !== 1) return false;
+      if (credits > 0) {
+        this.sqlite
+          .query(
+            `INSERT OR IGNORE INTO credit_transactions (id, team_id, job_id, kind, amount, description, created_at)
+             SELECT ?1, team_id, id, 'charge', ?2, ?3, ?4 FROM jobs WHERE id = ?5`,
+          )
+          .run(newId("ctx"), -credits, `${counts.done} page(s), structured`, now, jobId);
+      }
+      return true;
+    })();
+  }
+
   reclaimLeases(isOwnerAlive: (owner: string) => boolean): number {
     const now = this.now();
     let reclaimed = 0;
@@ -199,7 +267,7 @@ export class SqliteQueue implements QueuePort {
       const owners = this.sqlite
         .query<{ owner: string }, []>(
           `SELECT DISTINCT lease_owner AS owner FROM pages WHERE status = 'processing' AND lease_owner IS NOT NULL
-           UNION SELECT DISTINCT lease_owner FROM jobs WHERE stage = 'splitting' AND lease_owner IS NOT NULL`,
+           UNION SELECT DISTINCT lease_owner FROM jobs WHERE stage IN ('splitting', 'extracting') AND lease_owner IS NOT NULL`,
         )
         .all();
       for (const { owner } of owners) {
@@ -210,6 +278,10 @@ export class SqliteQueue implements QueuePort {
         reclaimed += this.sqlite
           .query(`UPDATE jobs SET stage = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE stage = 'splitting' AND lease_owner = ?1`)
           .run(owner).changes;
+        // An extraction cut short goes back to waiting for it; the start-up sweep runs it again.
+        reclaimed += this.sqlite
+          .query(`UPDATE jobs SET stage = 'pages', lease_owner = NULL, lease_expires_at = NULL WHERE stage = 'extracting' AND lease_owner = ?1`)
+          .run(owner).changes;
       }
       reclaimed += this.sqlite
         .query(`UPDATE pages SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL WHERE status = 'processing' AND lease_expires_at < ?1`)
@@ -218,12 +290,13 @@ export class SqliteQueue implements QueuePort {
     return reclaimed;
   }
 
-  jobsAwaitingFinish(): { id: string; model: string }[] {
+  jobsAwaitingFinish(): { id: string; model: string; format: string }[] {
     return this.sqlite
-      .query<{ id: string; model: string }, []>(
-        `SELECT j.id, j.model FROM jobs j WHERE j.stage = 'pages' AND j.deleted_at IS NULL
+      .query<{ id: string; model: string; format: string }, [number]>(
+        `SELECT j.id, j.model, j.format FROM jobs j WHERE j.deleted_at IS NULL
+           AND (j.stage = 'pages' OR (j.stage = 'extracting' AND j.lease_expires_at < ?1))
            AND NOT EXISTS (SELECT 1 FROM pages p WHERE p.job_id = j.id AND p.status IN ('pending', 'processing'))`,
       )
-      .all();
+      .all(this.now());
   }
 }

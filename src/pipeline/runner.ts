@@ -4,10 +4,12 @@
  * that fails is recorded with its reason and the job goes on.
  */
 import { hostname } from "node:os";
-import type { QueuePort, ClaimedPage, ClaimedJob } from "../ports/queue";
+import type { QueuePort, ClaimedPage, ClaimedJob, ExtractionOutcome } from "../ports/queue";
 import type { StoragePort } from "../ports/storage";
-import type { PageOutput, PageRequest } from "../ports/model";
+import type { PageRequest } from "../ports/model";
 import type { ModelRegistry } from "../adapters/router";
+import { RouteError, StepFailedError } from "../adapters/retry";
+import { runPageSteps, runStructuredStep } from "./steps";
 import type { Logger } from "../lib/logger";
 import { FetchError } from "../lib/url-fetch";
 import { IngestError, sniffDocumentType, type DocumentType } from "./ingest";
@@ -60,7 +62,7 @@ export class PipelineRunner {
     if (this.running) return;
     const reclaimed = this.o.queue.reclaimLeases((owner) => isOwnerAlive(owner, this.owner));
     if (reclaimed > 0) this.o.logger.info("reclaimed leases left by a previous process", { count: reclaimed });
-    for (const job of this.o.queue.jobsAwaitingFinish()) this.finish(job.id, job.model);
+    for (const job of this.o.queue.jobsAwaitingFinish()) void this.finish(job.id, job.model, job.format);
     this.running = true;
     this.loopDone = this.loop();
   }
@@ -183,7 +185,7 @@ export class PipelineRunner {
         instructions: options.instructions ?? undefined,
         schema: options.schemaJson ? (JSON.parse(options.schemaJson) as Record<string, unknown>) : undefined,
       };
-      const output = await readWithFallback(model.routes, doc, page.pageNumber, request, logger, page.jobId);
+      const output = await runPageSteps(model, this.o.models.executor, doc.page(page.pageNumber), request, { jobId: page.jobId, logger });
       queue.completePage(page, this.owner, {
         result: output.markdown,
         confidence: output.confidence ?? null,
@@ -191,6 +193,8 @@ export class PipelineRunner {
         height: output.height,
         boundingBoxesJson: output.blocks ? JSON.stringify(output.blocks) : null,
         route: output.route,
+        inputTokens: output.usage?.inputTokens ?? null,
+        outputTokens: output.usage?.outputTokens ?? null,
       });
     } catch (err) {
       logger.warn("page failed", { job_id: page.jobId, page: page.pageNumber, error: String(err) });
@@ -198,40 +202,55 @@ export class PipelineRunner {
     } finally {
       clearInterval(renew);
     }
-    if (options && queue.finishJobIfDone(page.jobId, this.o.models.get(options.model)?.creditsPerPage ?? 0)) {
-      this.dropDoc(page.jobId);
-      logger.info("job finished", { job_id: page.jobId });
-      this.o.onJobFinished?.(page.jobId);
+    if (options) await this.finish(page.jobId, options.model, options.format);
+  }
+
+  /**
+   * Ends a job whose pages are all done. Markdown jobs finish at once; structured jobs first run
+   * the document-level extraction (one process, under a lease), then finish with its object or
+   * its reason.
+   */
+  private async finish(jobId: string, modelName: string, format: string): Promise<void> {
+    const { queue, logger } = this.o;
+    const model = this.o.models.get(modelName);
+    const creditsPerPage = model?.creditsPerPage ?? 0;
+    if (format !== "structured") {
+      if (queue.finishJobIfDone(jobId, creditsPerPage)) {
+        this.dropDoc(jobId);
+        logger.info("job finished", { job_id: jobId });
+        this.o.onJobFinished?.(jobId);
+      }
+      return;
     }
-  }
-
-  private finish(jobId: string, modelName: string): void {
-    if (this.o.queue.finishJobIfDone(jobId, this.o.models.get(modelName)?.creditsPerPage ?? 0)) this.o.onJobFinished?.(jobId);
-  }
-}
-
-/** Tries each route of the model in order; the last error is the page's reason. */
-async function readWithFallback(
-  routes: import("../ports/model").ModelRoute[],
-  doc: OpenedDocument,
-  pageNumber: number,
-  request: PageRequest,
-  logger: Logger,
-  jobId: string,
-): Promise<PageOutput> {
-  let lastError: unknown = new Error("The model has no routes configured.");
-  for (const route of routes) {
+    if (!queue.claimExtraction(jobId, this.owner, this.o.leaseMs)) return;
+    this.dropDoc(jobId);
+    const renew = setInterval(() => queue.claimExtraction(jobId, this.owner, this.o.leaseMs), Math.max(1000, this.o.leaseMs / 3));
+    let outcome: ExtractionOutcome;
     try {
-      return await route.readPage(doc.page(pageNumber), request);
+      const options = queue.jobOptions(jobId);
+      const pages = queue.pageTexts(jobId);
+      if (!options) throw new DocumentError("The job was deleted.");
+      if (!model) throw new DocumentError(`The model "${modelName}" is no longer configured on this server.`);
+      if (pages.length === 0) throw new DocumentError("No page could be read, so nothing was extracted.");
+      const schema = JSON.parse(options.schemaJson ?? "{}") as Record<string, unknown>;
+      const out = await runStructuredStep(model, this.o.models.executor, { pages, schema, instructions: options.instructions ?? undefined }, { jobId });
+      outcome = { resultJson: JSON.stringify(out.value), inputTokens: out.usage?.inputTokens ?? null, outputTokens: out.usage?.outputTokens ?? null };
     } catch (err) {
-      lastError = err;
-      logger.warn("route failed, trying the next one", { job_id: jobId, page: pageNumber, route: route.name, error: String(err) });
+      logger.warn("structured extraction failed", { job_id: jobId, error: String(err) });
+      outcome = { error: userMessage(err) };
+    } finally {
+      clearInterval(renew);
+    }
+    if (queue.finishExtraction(jobId, this.owner, outcome, creditsPerPage)) {
+      logger.info("job finished", { job_id: jobId });
+      this.o.onJobFinished?.(jobId);
     }
   }
-  throw lastError;
 }
 
 function userMessage(err: unknown): string {
+  // Model failures say which route failed and why (HTTP status, timeout, the validator's message).
+  if (err instanceof RouteError || err instanceof StepFailedError) return err.message;
   if (err instanceof IngestError || err instanceof DocumentError || err instanceof FetchError) return err.message;
   if (err instanceof Error && err.name === "PdfError") return err.message;
   return "Processing failed because of an internal error; try again, and contact the operator if it persists.";

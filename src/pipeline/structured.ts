@@ -156,14 +156,40 @@ export function validateAgainstSchema(schema: JsonSchema, value: unknown): Valid
   return { ok: false, message: `The extracted data does not match the schema: ${text}` };
 }
 
-/** Whether a user's schema is usable at all (checked when the job is created). */
+const JSON_TYPES = new Set(["object", "array", "string", "number", "integer", "boolean", "null"]);
+
+/**
+ * Whether a user's schema is usable at all (checked when the job is created, so a mistake is a
+ * 400 rather than a failed job): every `type` is a JSON type and every local `$ref` resolves.
+ */
 export function checkUsableSchema(schema: JsonSchema): string | null {
+  const problems: string[] = [];
+  const resolves = (ref: string) => {
+    if (!ref.startsWith("#")) return true; // remote refs are the validator's business
+    let node: unknown = schema;
+    for (const raw of ref.slice(1).split("/").filter(Boolean)) {
+      const key = decodeURIComponent(raw).replaceAll("~1", "/").replaceAll("~0", "~");
+      if (!node || typeof node !== "object" || !(key in node)) return false;
+      node = (node as Record<string, unknown>)[key];
+    }
+    return true;
+  };
+  const walk = (node: unknown, path: string, depth: number) => {
+    if (depth > 64 || problems.length > 2 || !node || typeof node !== "object") return;
+    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${path}/${i}`, depth + 1));
+    const n = node as JsonSchema;
+    const types = Array.isArray(n.type) ? n.type : n.type === undefined ? [] : [n.type];
+    for (const t of types) if (typeof t !== "string" || !JSON_TYPES.has(t)) problems.push(`${path || "/"}: "type" ${JSON.stringify(t)} is not a JSON type`);
+    if (typeof n.$ref === "string" && !resolves(n.$ref)) problems.push(`${path || "/"}: "$ref" ${n.$ref} points nowhere in the schema`);
+    for (const [k, v] of Object.entries(n)) if (k !== "enum" && k !== "const" && k !== "examples" && k !== "default") walk(v, `${path}/${k}`, depth + 1);
+  };
+  walk(schema, "", 0);
   try {
     new Validator(schema, draftOf(schema), true).validate({});
-    return null;
   } catch (err) {
-    return `The schema is not a usable JSON Schema: ${err instanceof Error ? err.message : String(err)}`;
+    problems.push(err instanceof Error ? err.message : String(err));
   }
+  return problems.length ? `The schema is not a usable JSON Schema: ${problems.slice(0, 3).join("; ")}` : null;
 }
 
 /**

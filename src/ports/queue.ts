@@ -24,7 +24,15 @@ export interface PageResultRow {
   height: number;
   boundingBoxesJson: string | null;
   route: string;
+  /** Model tokens spent on the page (all its steps); null for the offline engine. */
+  inputTokens?: number | null;
+  outputTokens?: number | null;
 }
+
+/** How the document-level structured step ended. */
+export type ExtractionOutcome =
+  | { resultJson: string; inputTokens: number | null; outputTokens: number | null }
+  | { error: string };
 
 /** What a worker needs to know about a job to process its pages. */
 export interface JobOptions {
@@ -51,10 +59,22 @@ export interface QueuePort {
   failPage(page: ClaimedPage, owner: string, message: string): void;
   /** Gives back a page without counting it (shutdown). */
   releasePage(pageId: string, owner: string): void;
-  /** Finishes the job when no page is left; charges credits once. Answers true when it did. */
+  /** Finishes a markdown job when no page is left; charges credits once. Answers true when it did. */
   finishJobIfDone(jobId: string, creditsPerPage: number): boolean;
+  /**
+   * Structured jobs: when no page is left, takes the job for the document-level extraction step
+   * (a lease like a page's, so one process runs it). Answers true when this owner has it.
+   */
+  claimExtraction(jobId: string, owner: string, leaseMs: number): boolean;
+  /** The base OCR markdown of the job's completed pages, in page order (input of the extraction). */
+  pageTexts(jobId: string): { pageNumber: number; markdown: string }[];
+  /**
+   * Ends a structured job: with a result it is completed and charged for its completed pages
+   * (once); with an error it is failed, the error in error_message, and nothing is charged.
+   */
+  finishExtraction(jobId: string, owner: string, outcome: ExtractionOutcome, creditsPerPage: number): boolean;
   /** At start: frees leases held by dead processes of this host and expired ones. */
   reclaimLeases(isOwnerAlive: (owner: string) => boolean): number;
   /** Jobs stuck in the pages stage with nothing left to do (e.g. a crash between the last page and finishing). */
-  jobsAwaitingFinish(): { id: string; model: string }[];
+  jobsAwaitingFinish(): { id: string; model: string; format: string }[];
 }

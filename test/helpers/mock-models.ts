@@ -197,3 +197,32 @@ export function smartHandler(opts: { extract?: (call: ModelCall) => unknown; del
     return { status: 400, body: { error: { message: "unknown step" } } };
   };
 }
+
+/**
+ * Test pages that say which page they are: page k is a flat grey of level 20 + 7k (k = 1..30),
+ * so a loopback model can tell pages apart from the image alone (see pageOfImage).
+ */
+export async function greyPages(count: number, width = 240, height = 320): Promise<Uint8Array[]> {
+  const { loadSharp } = await import("../../src/lib/sharp");
+  const sharp = await loadSharp();
+  const out: Uint8Array[] = [];
+  for (let k = 1; k <= count; k++) {
+    const level = 20 + 7 * k;
+    out.push(new Uint8Array(await sharp({ create: { width, height, channels: 3, background: { r: level, g: level, b: level } } }).png().toBuffer()));
+  }
+  return out;
+}
+
+export async function pageOfImage(bytes: Uint8Array): Promise<number> {
+  const { loadSharp } = await import("../../src/lib/sharp");
+  const sharp = await loadSharp();
+  const stats = await sharp(bytes).stats();
+  return Math.round((stats.channels[0]!.mean - 20) / 7);
+}
+
+/** Writes a model config file into `dir` and answers its path. */
+export async function writeModelConfig(dir: string, config: unknown): Promise<string> {
+  const path = `${dir}/models.json`;
+  await Bun.write(path, JSON.stringify(config, null, 2));
+  return path;
+}

@@ -108,6 +108,8 @@ export const ResultResponse = v.object({
   processed_pages: v.number(),
   completed_at: v.optional(v.string()),
   error_message: v.optional(v.string()),
+  /** Structured jobs: the object extracted from the whole document (page 1's result is the same object). */
+  structured_result: v.optional(v.unknown()),
   pages: v.array(PageResponse),
   pagination: v.object({ page: v.number(), limit: v.number(), total: v.number(), total_pages: v.number() }),
 });
@@ -134,6 +136,7 @@ export const ModelsResponse = v.object({
       surcharge_per_page: v.number(),
       supports_structured: v.boolean(),
       routes: v.array(v.object({ name: v.string(), provider: v.string() })),
+      steps: v.object({ ocr: v.array(v.string()), refine: v.array(v.string()), bounding_boxes: v.array(v.string()), structured: v.array(v.string()) }),
     }),
   ),
 });

@@ -13,6 +13,7 @@ import { assertFetchableUrl, FetchError, parseAllowHosts } from "../../lib/url-f
 import { purgeJob } from "../jobs/purge-job";
 import type { Actor } from "../audit/service";
 import type { DirectUploadRequest, UrlUploadRequest } from "./model";
+import { checkUsableSchema } from "../../pipeline/structured";
 
 /** Parts stay below S3's 5 GB limit and well below what one PUT should carry. */
 const MAX_PART_BYTES = 50 * 1024 * 1024;
@@ -32,6 +33,8 @@ function resolveJobOptions(ctx: AppContext, input: JobOptionsInput) {
   const format = input.format ?? "markdown";
   if (format === "structured") {
     if (!input.schema) throw badRequest("format \"structured\" needs a schema (a JSON Schema object) or a template_slug.");
+    const unusable = checkUsableSchema(input.schema);
+    if (unusable) throw badRequest(unusable);
     if (!model.supportsStructured) {
       throw badRequest(
         `Structured extraction needs a model route (Gemini or an OpenAI-compatible endpoint); model "${modelName}" runs on the offline engine, which only produces markdown. Configure a model route (see docs/CONFIG.md) or use format "markdown".`,
@@ -192,6 +195,7 @@ export function getJobResult(ctx: AppContext, auth: ApiKeyAuth, jobId: string, p
   if (job.stage !== "done") {
     return { finished: false as const, body: { job_id: job.id, status, processed_pages: job.processedPages, total_pages: job.totalPages, result_format: job.format } };
   }
+  const structured = job.format === "structured" && job.structuredResult ? (JSON.parse(job.structuredResult) as unknown) : undefined;
   const rows = ctx.db
     .select()
     .from(pages)
@@ -217,9 +221,13 @@ export function getJobResult(ctx: AppContext, auth: ApiKeyAuth, jobId: string, p
       processed_pages: job.processedPages,
       completed_at: iso(job.completedAt),
       error_message: job.errorMessage ?? undefined,
+      // Structured jobs: the one object extracted from the whole document (also page 1's result).
+      structured_result: structured,
       pages: rows.map((p) => {
         const boxes = p.boundingBoxesJson ? (JSON.parse(p.boundingBoxesJson) as { type: string; text: string; bounds: { x: number; y: number; width: number; height: number } }[]) : undefined;
-        const result = job.format === "structured" && p.result ? (JSON.parse(p.result) as unknown) : (p.result ?? "");
+        // Structured jobs keep each page's base OCR text internally (the extraction read it) but
+        // return only the object: on page 1, every other page's result is null.
+        const result = job.format === "structured" ? (p.pageNumber === 1 && p.status === "completed" ? (structured ?? null) : null) : (p.result ?? "");
         return {
           id: p.id,
           page_number: p.pageNumber,
@@ -254,6 +262,12 @@ export function listModels(ctx: AppContext) {
     surcharge_per_page: m.surchargePerPage,
     supports_structured: m.supportsStructured,
     routes: m.routes.map((r) => ({ name: r.name, provider: r.provider })),
+    steps: {
+      ocr: m.routes.map((r) => r.name),
+      refine: (m.refineRoutes ?? []).map((r) => r.name),
+      bounding_boxes: (m.boxRoutes ?? []).map((r) => r.name),
+      structured: (m.structuredRoutes ?? []).map((r) => r.name),
+    },
   }));
   return { count: models.length, models };
 }
