@@ -1,0 +1,141 @@
+import { existsSync } from "node:fs";
+import type { RecognizeRequest, WorkerReply } from "./protocol.ts";
+import type { OcrEngine, OcrEngineOptions, OcrResult } from "./types.ts";
+
+/**
+ * Where the worker script is. Under `bun run`/`bun test` it is this directory's
+ * tesseract-worker.ts. Inside a `bun build --compile` executable it exists only if
+ * `src/pipeline/ocr/tesseract-worker.ts` was passed to the build as an extra entrypoint; Bun
+ * then stores it as .js under /$bunfs/root/ at its path relative to the lowest common
+ * directory of all entrypoints (with src/main.ts: /$bunfs/root/pipeline/ocr/tesseract-worker.js),
+ * while import.meta.url here is the executable's own /$bunfs/root/<name>, so a plain
+ * `new URL("./tesseract-worker.ts", import.meta.url)` would miss it.
+ */
+export function ocrWorkerLocation(): string {
+  const here = import.meta.url;
+  const compiled = here.includes("/$bunfs/") || here.includes("/~BUN/");
+  if (!compiled) return new URL("./tesseract-worker.ts", here).href;
+  const root = import.meta.dir; // "/$bunfs/root" (or "B:/~BUN/root" on Windows)
+  const suffixes = ["pipeline/ocr", "src/pipeline/ocr", "ocr", "", "main/src/pipeline/ocr"];
+  for (const s of suffixes) {
+    const p = `${root}/${s ? s + "/" : ""}tesseract-worker.js`;
+    if (existsSync(p)) return p;
+  }
+  throw new Error(
+    "OCR worker not found in this executable: build it with src/pipeline/ocr/tesseract-worker.ts as an extra entrypoint",
+  );
+}
+
+let workerLocation: string | null = null;
+
+function spawnWorker(): Worker {
+  workerLocation ??= ocrWorkerLocation();
+  return new Worker(workerLocation);
+}
+
+/** A worker is replaced after this many pages: the wasm heap only grows, and a few strings leak per page. */
+const PAGES_PER_WORKER = 200;
+
+interface Job {
+  req: Omit<RecognizeRequest, "id">;
+  resolve: (r: OcrResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker | null;
+  job: (Job & { id: number }) | null;
+  pages: number;
+}
+
+export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
+  const count = Math.max(1, Math.floor(opts.workers ?? 1));
+  const langs = opts.langs && opts.langs.length > 0 ? [...opts.langs] : ["eng"];
+  const defaultLang = langs.includes("eng") ? "eng" : langs[0]!;
+  const slots: Slot[] = Array.from({ length: count }, () => ({ worker: null, job: null, pages: 0 }));
+  const queue: Job[] = [];
+  let nextId = 1;
+  let closed = false;
+
+  function retire(slot: Slot): void {
+    const w = slot.worker;
+    slot.worker = null;
+    slot.pages = 0;
+    if (w) {
+      w.onmessage = null;
+      w.onerror = null;
+      w.terminate();
+    }
+  }
+
+  function start(slot: Slot): Worker {
+    const w = spawnWorker();
+    w.postMessage({ type: "init", langs, langDataDir: opts.langDataDir });
+    w.onmessage = (ev: MessageEvent<WorkerReply>) => {
+      const msg = ev.data;
+      const job = slot.job;
+      if (!job || job.id !== msg.id) return;
+      slot.job = null;
+      slot.pages++;
+      w.unref();
+      if (msg.type === "result") job.resolve(msg.result);
+      else job.reject(new Error(`OCR failed: ${msg.message}`));
+      if ((msg.type === "error" && msg.fatal) || slot.pages >= PAGES_PER_WORKER) retire(slot);
+      pump();
+    };
+    w.onerror = (ev: ErrorEvent) => {
+      const job = slot.job;
+      slot.job = null;
+      retire(slot);
+      job?.reject(new Error(`OCR worker crashed: ${ev.message || "unknown error"}`));
+      pump();
+    };
+    slot.worker = w;
+    return w;
+  }
+
+  function pump(): void {
+    while (!closed && queue.length > 0) {
+      // Prefer a worker that is already running over starting another one.
+      const slot = slots.find((s) => s.worker && !s.job) ?? slots.find((s) => !s.worker);
+      if (!slot) return;
+      const job = queue.shift()!;
+      let w: Worker;
+      try {
+        w = slot.worker ?? start(slot);
+      } catch (err) {
+        job.reject(err instanceof Error ? err : new Error(String(err)));
+        continue;
+      }
+      const id = nextId++;
+      slot.job = { ...job, id };
+      w.ref(); // keep the process alive while a page is being read
+      // Copy: transferring the caller's buffer would detach it.
+      const image = job.req.image.slice();
+      w.postMessage({ ...job.req, type: "recognize", id, image } satisfies RecognizeRequest, [image.buffer]);
+    }
+  }
+
+  return {
+    recognize(image, ropts) {
+      if (closed) return Promise.reject(new Error("OCR engine is closed"));
+      if (!(image instanceof Uint8Array) || image.length === 0) return Promise.reject(new Error("OCR needs image bytes"));
+      const lang = ropts?.lang?.trim() || defaultLang;
+      return new Promise<OcrResult>((resolve, reject) => {
+        queue.push({ req: { type: "recognize", image, lang }, resolve, reject });
+        pump();
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const err = new Error("OCR engine is closed");
+      for (const job of queue.splice(0)) job.reject(err);
+      for (const slot of slots) {
+        slot.job?.reject(err);
+        slot.job = null;
+        retire(slot);
+      }
+    },
+  };
+}

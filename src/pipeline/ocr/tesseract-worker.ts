@@ -1,0 +1,234 @@
+/**
+ * OCR worker: drives tesseract.js-core (Tesseract 5 compiled to WebAssembly, SIMD, LSTM-only
+ * build) directly, without tesseract.js's own worker loader (which resolves files from
+ * node_modules at run time and so fails inside a `bun build --compile` executable).
+ *
+ * The .wasm and the English traineddata are imported as file assets, so the compiled binary
+ * embeds them and nothing is ever fetched. This file must be passed to `bun build --compile`
+ * as an extra entrypoint (see index.ts).
+ */
+import wasmPath from "tesseract.js-core/tesseract-core-simd-lstm.wasm" with { type: "file" };
+import engPath from "@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz" with { type: "file" };
+import TesseractCore from "tesseract.js-core/tesseract-core-simd-lstm.js";
+import type { RecognizeRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
+import type { Box, OcrLine, OcrParagraph, OcrResult, OcrWord } from "./types.ts";
+
+declare const self: Worker;
+
+// PageIteratorLevel
+const RIL_BLOCK = 0;
+const RIL_PARA = 1;
+const RIL_TEXTLINE = 2;
+const RIL_WORD = 3;
+const OEM_LSTM_ONLY = 1;
+const PSM_AUTO = 3;
+const TESSDATA = "/tessdata";
+
+let config: WorkerInit = { type: "init", langs: ["eng"] };
+let mod: any = null;
+let api: any = null;
+let currentLang = "";
+const loaded = new Set<string>();
+
+async function loadModule(): Promise<any> {
+  const wasmBinary = await Bun.file(wasmPath).arrayBuffer();
+  const m = await TesseractCore({
+    wasmBinary,
+    // Tesseract's own messages (e.g. "Invalid resolution 0 dpi") are not ours to print.
+    print: () => {},
+    printErr: () => {},
+    TesseractProgress: () => {},
+  });
+  m.FS.mkdir(TESSDATA);
+  return m;
+}
+
+async function readTraineddata(lang: string): Promise<Uint8Array> {
+  let bytes: Uint8Array | null = null;
+  if (config.langDataDir) {
+    for (const name of [`${lang}.traineddata`, `${lang}.traineddata.gz`]) {
+      const f = Bun.file(`${config.langDataDir}/${name}`);
+      if (await f.exists()) {
+        bytes = await f.bytes();
+        break;
+      }
+    }
+  }
+  if (!bytes && lang === "eng") bytes = await Bun.file(engPath).bytes();
+  if (!bytes) throw new Error(`no traineddata for language "${lang}"${config.langDataDir ? ` in ${config.langDataDir}` : ""}`);
+  return bytes[0] === 0x1f && bytes[1] === 0x8b ? Bun.gunzipSync(bytes) : bytes;
+}
+
+async function ensureApi(lang: string): Promise<void> {
+  if (!mod) mod = await loadModule();
+  if (api && currentLang === lang) return;
+  const parts = lang.split("+").filter(Boolean);
+  if (parts.length === 0) throw new Error("empty language");
+  for (const part of parts) {
+    if (!config.langs.includes(part)) throw new Error(`language "${part}" is not enabled (enabled: ${config.langs.join(", ")})`);
+    if (!loaded.has(part)) {
+      mod.FS.writeFile(`${TESSDATA}/${part}.traineddata`, await readTraineddata(part));
+      loaded.add(part);
+    }
+  }
+  if (api) {
+    api.End();
+    mod.destroy(api);
+    api = null;
+  }
+  const next = new mod.TessBaseAPI();
+  if (next.Init(TESSDATA, parts.join("+"), OEM_LSTM_ONLY) !== 0) {
+    mod.destroy(next);
+    throw new Error(`Tesseract could not load language "${lang}"`);
+  }
+  next.SetPageSegMode(PSM_AUTO);
+  next.SetVariable("debug_file", "/dev/null");
+  api = next;
+  currentLang = lang;
+}
+
+/** Width and height from a PNG header; null for other formats. */
+function pngSize(b: Uint8Array): { width: number; height: number } | null {
+  if (b.length < 24 || b[0] !== 0x89 || b[1] !== 0x50 || b[2] !== 0x4e || b[3] !== 0x47) return null;
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return { width: dv.getUint32(16), height: dv.getUint32(20) };
+}
+
+function toBox(bb: { x0: number; y0: number; x1: number; y1: number }): Box {
+  return { x: bb.x0, y: bb.y0, width: bb.x1 - bb.x0, height: bb.y1 - bb.y0 };
+}
+
+function union(boxes: Box[]): Box {
+  if (boxes.length === 0) return { x: 0, y: 0, width: 0, height: 0 };
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const b of boxes) {
+    x0 = Math.min(x0, b.x);
+    y0 = Math.min(y0, b.y);
+    x1 = Math.max(x1, b.x + b.width);
+    y1 = Math.max(y1, b.y + b.height);
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/** Mean confidence weighted by text length. */
+function weighted(words: OcrWord[]): number {
+  let sum = 0, n = 0;
+  for (const w of words) {
+    const len = [...w.text].length;
+    sum += w.confidence * len;
+    n += len;
+  }
+  return n > 0 ? sum / n : 0;
+}
+
+function clamp01(c: number): number {
+  return Math.min(1, Math.max(0, c / 100));
+}
+
+function recognize(req: RecognizeRequest): OcrResult {
+  mod.FS.writeFile("/input", req.image);
+  // 1 = EXIF orientation "normal", 0 = no rotation. Returns 1 when Leptonica cannot read it.
+  if (api.SetImageFile(1, 0) === 1) throw new Error("could not decode the image");
+  mod.FS.unlink("/input");
+  let size = pngSize(req.image);
+  if (!size) {
+    const pix = api.GetInputImage?.();
+    size = { width: pix?.get_w?.() ?? 0, height: pix?.get_h?.() ?? 0 };
+  }
+  if (api.Recognize(null) !== 0) throw new Error("recognition failed");
+
+  // Walk the result word by word (much cheaper than GetJSONText/GetHOCRText, and gives the
+  // row's fitted font height that TSV lacks).
+  const paragraphs: OcrParagraph[] = [];
+  let para: OcrLine[] | null = null;
+  let line: OcrLine | null = null;
+  let newPara = true;
+  let newLine = true;
+  const it = api.GetIterator();
+  try {
+    it.Begin();
+    if (!it.Empty(RIL_BLOCK)) {
+      for (;;) {
+        if (!it.Empty(RIL_WORD)) {
+          // Blank "words" are skipped, so remember where a paragraph or line began.
+          newPara ||= it.IsAtBeginningOf(RIL_PARA) || it.IsAtBeginningOf(RIL_BLOCK);
+          newLine ||= newPara || it.IsAtBeginningOf(RIL_TEXTLINE);
+          const text = String(it.GetUTF8Text(RIL_WORD) ?? "").trim();
+          if (text) {
+            if (!para || newPara) {
+              para = [];
+              paragraphs.push({ text: "", confidence: 0, bounds: { x: 0, y: 0, width: 0, height: 0 }, lines: para });
+              line = null;
+            }
+            if (!line || newLine) {
+              const ra = it.getRowAttributes();
+              line = {
+                text: "",
+                confidence: 0,
+                bounds: toBox(it.getBoundingBox(RIL_TEXTLINE)),
+                words: [],
+                fontHeight: Math.round(Number(ra.row_height) * 10) / 10,
+              };
+              para.push(line);
+            }
+            newPara = newLine = false;
+            line.words.push({ text, confidence: clamp01(it.Confidence(RIL_WORD)), bounds: toBox(it.getBoundingBox(RIL_WORD)) });
+          }
+        }
+        if (!it.Next(RIL_WORD)) break;
+      }
+    }
+  } finally {
+    mod.destroy(it);
+  }
+  api.Clear();
+
+  const allWords: OcrWord[] = [];
+  for (const p of paragraphs) {
+    for (const l of p.lines) {
+      l.text = l.words.map((w) => w.text).join(" ");
+      l.confidence = weighted(l.words);
+      l.bounds = union([l.bounds, ...l.words.map((w) => w.bounds)].filter((b) => b.width > 0));
+      // A fitted row height far from the line's box (tiny noise rows) is not trusted.
+      if (!(l.fontHeight > 0) || l.fontHeight > l.bounds.height * 2) l.fontHeight = l.bounds.height;
+      allWords.push(...l.words);
+    }
+    p.text = p.lines.map((l) => l.text).join("\n");
+    p.confidence = weighted(p.lines.flatMap((l) => l.words));
+    p.bounds = union(p.lines.map((l) => l.bounds));
+  }
+  return {
+    text: paragraphs.map((p) => p.text).join("\n\n"),
+    confidence: weighted(allWords),
+    width: size.width,
+    height: size.height,
+    paragraphs,
+  };
+}
+
+let chain: Promise<void> = Promise.resolve();
+
+self.onmessage = (event: MessageEvent<WorkerRequest>) => {
+  const msg = event.data;
+  if (msg.type === "init") {
+    config = msg;
+    return;
+  }
+  // One job at a time, in order (the engine sends one at a time anyway).
+  chain = chain.then(async () => {
+    let reply: WorkerReply;
+    try {
+      await ensureApi(msg.lang);
+      reply = { type: "result", id: msg.id, result: recognize(msg) };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      // An Emscripten abort or a wasm trap leaves the module in an unknown state.
+      const fatal = err instanceof WebAssembly.RuntimeError || /Aborted|RuntimeError/.test(message);
+      try {
+        api?.Clear();
+      } catch {}
+      reply = { type: "error", id: msg.id, message, fatal };
+    }
+    self.postMessage(reply);
+  });
+};

@@ -1,0 +1,63 @@
+/** A rectangle in pixels of the input image. */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface OcrWord {
+  text: string;
+  /** 0..1 */
+  confidence: number;
+  bounds: Box;
+}
+
+export interface OcrLine {
+  text: string;
+  confidence: number;
+  bounds: Box;
+  words: OcrWord[];
+  /** Height of the line's font in pixels (x-height + ascenders + descenders as Tesseract fits the row). */
+  fontHeight: number;
+}
+
+export interface OcrParagraph {
+  text: string;
+  confidence: number;
+  bounds: Box;
+  lines: OcrLine[];
+}
+
+export interface OcrResult {
+  text: string;
+  /** 0..1: mean word confidence weighted by word length; 0 when nothing was read. */
+  confidence: number;
+  width: number;
+  height: number;
+  paragraphs: OcrParagraph[];
+}
+
+export interface OcrEngine {
+  /** OCR one image (PNG bytes; JPEG, BMP, TIFF and WebP are read too). */
+  recognize(image: Uint8Array, opts?: { lang?: string }): Promise<OcrResult>;
+  /** Stops the workers; pending and later calls are rejected. */
+  close(): Promise<void>;
+}
+
+export interface OcrEngineOptions {
+  /** Worker threads, each with its own Tesseract instance (default 1). */
+  workers?: number;
+  /** Languages that may be asked for (default ["eng"]). */
+  langs?: string[];
+  /** Directory with <lang>.traineddata or <lang>.traineddata.gz for languages other than the embedded eng. */
+  langDataDir?: string;
+}
+
+export type OcrBlockType = "paragraph" | "heading" | "list";
+
+export interface OcrBlock {
+  type: OcrBlockType;
+  text: string;
+  bounds: Box;
+}
