@@ -181,7 +181,9 @@ export async function imagePageToPng(
     img = img.flatten({ background: "#ffffff" });
     img = opts.grayscale ? img.grayscale().toColourspace("b-w") : img.toColourspace("srgb");
     const { data, info } = await img.png({ compressionLevel: 3, adaptiveFiltering: false }).toBuffer({ resolveWithObject: true });
-    return { png: data, width: info.width, height: info.height };
+    // Copy out of sharp's Buffer: its memory belongs to the native addon and is marked
+    // untransferable, so a worker's postMessage(…, [png.buffer]) would throw DataCloneError.
+    return { png: new Uint8Array(data), width: info.width, height: info.height };
   } catch (err) {
     throw toImageError(err, maxPixels);
   }
@@ -209,7 +211,7 @@ export async function resizeForModel(
       img = img.png({ compressionLevel: 6 });
     }
     const { data, info } = await img.toBuffer({ resolveWithObject: true });
-    return { bytes: data, mime: opts.format === "jpeg" ? "image/jpeg" : "image/png", width: info.width, height: info.height };
+    return { bytes: new Uint8Array(data), mime: opts.format === "jpeg" ? "image/jpeg" : "image/png", width: info.width, height: info.height };
   } catch (err) {
     throw toImageError(err, DEFAULT_MAX_PIXELS);
   }
