@@ -11,7 +11,8 @@
 
 ############################ build ############################
 # Node 22: several pinned packages (openai 7, @google/genai 3, Scalar) declare engines node >= 22.
-FROM node:22-bookworm-slim AS build
+# linux/amd64 only: the binary embeds sharp's linux-x64 addon and libvips (src/lib/sharp.ts).
+FROM --platform=linux/amd64 node:22-bookworm-slim AS build
 WORKDIR /src
 
 # Dependencies first, so this layer is cached until package*.json change.
@@ -24,7 +25,7 @@ RUN npm run build \
  && ./dist/leapocr --help > /dev/null
 
 ############################ runtime ############################
-FROM debian:bookworm-slim AS runtime
+FROM --platform=linux/amd64 debian:bookworm-slim AS runtime
 
 # ca-certificates: HTTPS to model providers, S3 and webhook targets.
 # libstdc++6/libgcc-s1: needed by the sharp addon and libvips (already in the base; listed so the
