@@ -18,6 +18,11 @@ import type { StoragePort } from "./ports/storage";
 import { KeyRing } from "./lib/encryption";
 import { RetentionScheduler } from "./scheduler/retention";
 import { settingsRoutes } from "./modules/settings";
+import { authRoutes, orgRoutes, apiKeyRoutes } from "./modules/auth/routes";
+import { memberRoutes } from "./modules/members";
+import { auditRoutes } from "./modules/audit";
+import { bootstrapAdmin } from "./modules/auth/bootstrap";
+import { AuditRetentionScheduler } from "./scheduler/audit-retention";
 import { SqliteQueue } from "./adapters/queue-sqlite";
 import { OfflineRoute } from "./adapters/model-offline";
 import type { ModelRegistry } from "./adapters/router";
@@ -134,6 +139,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const ctx: AppContext = { config, db, storage, queue, models, logger, clock, wakeWorkers: () => runner.wake() };
   const retention = new RetentionScheduler(ctx);
   const bootstrap = bootstrapTenancy(db, config.bootstrapApiKey, clock());
+  bootstrapAdmin(db, config, clock());
+  const auditRetention = new AuditRetentionScheduler(ctx);
 
   const app = new Elysia()
     .onError(({ code, error, set }) => {
@@ -148,7 +155,12 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     .use(ocrRoutes(ctx, "/api/v1", true))
     .use(subprocessorRoutes(ctx))
     .use(ocrRoutes(ctx, "", false))
-    .use(settingsRoutes(ctx));
+    .use(settingsRoutes(ctx))
+    .use(authRoutes(ctx))
+    .use(orgRoutes(ctx))
+    .use(apiKeyRoutes(ctx))
+    .use(memberRoutes(ctx))
+    .use(auditRoutes(ctx));
 
   return {
     app,
@@ -160,11 +172,13 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       await retention.sweepOrphans().catch((err) => logger.error("orphan sweep failed", { error: String(err) }));
       runner.start();
       retention.start();
+      auditRetention.start();
     },
     /** The generated API key to print once at first start, when no bootstrap key was given. */
     firstApiKey: bootstrap.printedKey,
     async close(): Promise<void> {
       await retention.stop();
+      auditRetention.stop();
       await runner.stop();
       await models.close();
       db.$client.close();

@@ -59,7 +59,22 @@ export const SETTINGS = {
   retentionGraceSeconds: { flag: "retention-grace", env: "LEAPOCR_RETENTION_GRACE", help: "With 0-day retention, results unread after this many seconds are deleted anyway", default: 3600, schema: int(0, 30 * 86400) },
   retentionSweepSeconds: { flag: "retention-sweep", env: "LEAPOCR_RETENTION_SWEEP", help: "How often the retention scheduler looks for expired jobs", default: 60, schema: int(1, 86400) },
   configFile: { flag: "config", env: "LEAPOCR_CONFIG", help: "JSON file declaring model routes (Gemini, OpenAI-compatible) and models; see docs/CONFIG.md", default: "", schema: str() },
+  sessionIdleMinutes: { flag: "session-idle-minutes", env: "LEAPOCR_SESSION_IDLE_MINUTES", help: "A dashboard session ends after this many minutes without a request", default: 480, schema: int(1, 525_600) },
+  sessionMaxHours: { flag: "session-max-hours", env: "LEAPOCR_SESSION_MAX_HOURS", help: "A dashboard session ends this many hours after login, however active", default: 168, schema: int(1, 8760) },
+  trustProxy: { flag: "trust-proxy", env: "LEAPOCR_TRUST_PROXY", help: "Behind a reverse proxy: take the client IP from X-Forwarded-For and https from X-Forwarded-Proto", default: false, schema: bool() },
+  loginMaxFailures: { flag: "login-max-failures", env: "LEAPOCR_LOGIN_MAX_FAILURES", help: "Failed logins per email and IP within the window before login answers 429 (0 = off)", default: 5, schema: int(0, 10_000) },
+  loginWindowSeconds: { flag: "login-window", env: "LEAPOCR_LOGIN_WINDOW", help: "Window in seconds over which failed logins are counted", default: 900, schema: int(1, 86_400) },
+  rateLimitPerKey: { flag: "rate-limit-per-key", env: "LEAPOCR_RATE_LIMIT_PER_KEY", help: "Requests a minute allowed per API key (0 = off)", default: 600, schema: int(0) },
+  rateLimitPerIp: { flag: "rate-limit-per-ip", env: "LEAPOCR_RATE_LIMIT_PER_IP", help: "Requests a minute allowed per IP on unauthenticated routes: login and requests without valid credentials (0 = off)", default: 120, schema: int(0) },
+  auditRetentionDays: { flag: "audit-retention-days", env: "LEAPOCR_AUDIT_RETENTION_DAYS", help: "Days audit records are kept, apart from job retention (0 = forever)", default: 365, schema: int(0, 36_500) },
+  adminEmail: { flag: "admin-email", env: "LEAPOCR_ADMIN_EMAIL", help: "Unattended install: at start, create this first owner of the default team when no user exists", default: "", schema: str() },
+  adminPassword: { flag: "admin-password", env: "LEAPOCR_ADMIN_PASSWORD", help: "Password of that first owner (prefer the environment variable to the flag)", default: "", schema: str() },
   logLevel: { flag: "log-level", env: "LEAPOCR_LOG_LEVEL", help: "debug, info, warn or error", default: "info", schema: v.picklist(["debug", "info", "warn", "error"]) },
+  webhookRetryBaseMs: { flag: "webhook-retry-base-ms", env: "LEAPOCR_WEBHOOK_RETRY_BASE_MS", help: "First retry delay of a failed webhook delivery; doubles each attempt, with jitter, up to one hour", default: 30_000, schema: int(1, 3_600_000) },
+  webhookMaxAttempts: { flag: "webhook-max-attempts", env: "LEAPOCR_WEBHOOK_MAX_ATTEMPTS", help: "Delivery attempts of one webhook event before it is marked failed", default: 8, schema: int(1, 50) },
+  webhookDisableAfter: { flag: "webhook-disable-after", env: "LEAPOCR_WEBHOOK_DISABLE_AFTER", help: "Failed delivery attempts in a row after which a webhook subscription is disabled", default: 20, schema: int(1, 10_000) },
+  webhookTimeoutSeconds: { flag: "webhook-timeout", env: "LEAPOCR_WEBHOOK_TIMEOUT", help: "Seconds a webhook receiver has to answer", default: 10, schema: int(1, 120) },
+  webhookPollMs: { flag: "webhook-poll-ms", env: "LEAPOCR_WEBHOOK_POLL_MS", help: "How often the webhook dispatcher looks for due deliveries (new events wake it at once)", default: 1000, schema: int(10, 60_000) },
 } satisfies Record<string, Setting>;
 
 export type Config = { [K in keyof typeof SETTINGS]: v.InferOutput<(typeof SETTINGS)[K]["schema"]> };
@@ -114,6 +129,10 @@ export function helpText(): string {
     "",
     "Usage: leapocr [serve] [flags]      start the server",
     "       leapocr healthcheck          exit 0 when the local server answers /api/v1/health",
+    "       leapocr admin create --email E [--password P] [--name N]   create an owner of the default team",
+    "                                    (password from --password, LEAPOCR_ADMIN_PASSWORD or stdin)",
+    "       leapocr keys create --name N [--scopes s,..] [--expires-days d] [--team team_id]",
+    "                                    create an API key and print its secret once",
     "",
     "Settings (flag, environment variable, default):",
   ];

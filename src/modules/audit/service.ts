@@ -1,10 +1,12 @@
 /**
  * The audit writer: every mutation and security event is recorded here, inside the caller's
  * transaction when there is one, so the record and the change land together or not at all.
- * Never pass document content in metadata.
+ * Never pass document content in metadata. And the reader behind the audit log route.
  */
+import { and, desc, eq, gte, inArray, isNull, like, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { auditLog } from "../../db/schema";
+import { auditLog, memberships } from "../../db/schema";
+import { badRequest } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 
 export interface Actor {
@@ -43,4 +45,67 @@ export function recordAudit(db: Writer, entry: AuditEntry, now: number): void {
       createdAt: now,
     })
     .run();
+}
+
+export interface AuditFilter {
+  action?: string;
+  actor?: string;
+  actorType?: "user" | "api_key" | "system";
+  target?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+  cursor?: string;
+}
+
+type AuditRow = typeof auditLog.$inferSelect;
+
+const encodeCursor = (row: Pick<AuditRow, "createdAt" | "id">) => Buffer.from(JSON.stringify([row.createdAt, row.id])).toString("base64url");
+
+function decodeCursor(cursor: string): [number, string] {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(value) && typeof value[0] === "number" && typeof value[1] === "string") return [value[0], value[1]];
+  } catch {}
+  throw badRequest("The cursor is not valid; pass next_cursor from the previous page.");
+}
+
+/**
+ * What a team's audit log shows: its own records, and the security events of its members that
+ * belong to no team (logins, failed logins, logouts, session revocations).
+ */
+function teamScope(teamId: string): SQL {
+  const members = sql`(select ${memberships.userId} from ${memberships} where ${memberships.teamId} = ${teamId})`;
+  return or(eq(auditLog.teamId, teamId), and(isNull(auditLog.teamId), eq(auditLog.targetType, "user"), inArray(auditLog.targetId, members)))!;
+}
+
+export function listAudit(db: Db, teamId: string, f: AuditFilter) {
+  const conds: SQL[] = [teamScope(teamId)];
+  if (f.action) conds.push(f.action.endsWith("*") ? like(auditLog.action, `${f.action.slice(0, -1).replace(/[%_\\]/g, "\\$&")}%`) : eq(auditLog.action, f.action));
+  if (f.actor) conds.push(eq(auditLog.actorId, f.actor));
+  if (f.actorType) conds.push(eq(auditLog.actorType, f.actorType));
+  if (f.target) conds.push(eq(auditLog.targetId, f.target));
+  if (f.from !== undefined) conds.push(gte(auditLog.createdAt, f.from));
+  if (f.to !== undefined) conds.push(lte(auditLog.createdAt, f.to));
+  const filtered = and(...conds);
+  const total = db.select({ n: sql<number>`count(*)` }).from(auditLog).where(filtered).get()?.n ?? 0;
+  let page = filtered;
+  if (f.cursor) {
+    const [t, id] = decodeCursor(f.cursor);
+    page = and(filtered, or(lt(auditLog.createdAt, t), and(eq(auditLog.createdAt, t), lt(auditLog.id, id))));
+  }
+  const rows = db.select().from(auditLog).where(page).orderBy(desc(auditLog.createdAt), desc(auditLog.id)).limit(f.limit + 1).all();
+  const hasMore = rows.length > f.limit;
+  const data = rows.slice(0, f.limit);
+  return { rows: data, hasMore, nextCursor: hasMore ? encodeCursor(data[data.length - 1]!) : null, total };
+}
+
+/** Deletes records older than the cutoff, in batches so the writer is never held for long. Answers how many went. */
+export function purgeAuditBefore(db: Db, cutoff: number, batch = 5000): number {
+  let removed = 0;
+  for (;;) {
+    const res = db.$client.query("DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE created_at < ? LIMIT ?)").run(cutoff, batch);
+    removed += res.changes;
+    if (res.changes < batch) return removed;
+  }
 }

@@ -1,26 +1,39 @@
 /**
- * Guards. `{ apiKey: true }` on an SDK route resolves the X-API-KEY to its team.
+ * Guards, as Elysia macros. They run in the transform phase, before the body is validated, so a
+ * caller without valid credentials learns nothing about a route but 401.
+ *
+ * `{ apiKey: true }` on an SDK route resolves the X-API-KEY to its team (`auth`); the key needs
+ *   jobs:read (GET), jobs:delete (DELETE) or jobs:write (the rest) among its scopes.
  * `{ team: "<permission>" }` on a workspace route (/organizations/:organization_id/teams/:team_id/...)
- * resolves the caller, checks the team in the path is theirs (404 otherwise, so existence is never
- * confirmed) and that they hold the permission (403), and hands the route `team`, `principal`, `actor`.
+ *   resolves the caller (session or API key), checks the team in the path is theirs (404 otherwise,
+ *   so existence is never confirmed) and that they hold the permission (403), and hands the route
+ *   `team`, `principal`, `actor`.
+ * `{ org: true }` on /organizations/:organization_id/... : the caller must belong to a team of it (404).
+ * `{ session: true }`: a logged-in user (`user`), for the user's own account routes.
+ * `{ anyAuth: true }`: any valid credential (`credential`), for /auth/verify.
  */
 import { Elysia } from "elysia";
 import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { teams } from "../../db/schema";
-import { forbidden, notFound, unauthorized } from "../../lib/errors";
-import { authenticateApiKey, type ApiKeyAuth } from "./service";
-import { apiKeyCan, type Permission } from "./permissions";
+import { memberships, teams } from "../../db/schema";
+import { forbidden, notFound } from "../../lib/errors";
+import type { ApiKeyAuth } from "./service";
+import { apiKeyCan, principalCan, sdkPermission, type Permission, type Role } from "./permissions";
 import type { Actor } from "../audit/service";
+import { actorOf, authenticate, type Credential } from "./guard";
+import { roleIn } from "./users";
+import type { RequestIp } from "./limits";
 
-type RequestIp = { requestIP(r: Request): { address: string } | null } | null;
+export { authenticate, actorOf, type Credential } from "./guard";
 
 /** Who is acting, for the audit log: the key, and where the request came from. */
 export function apiKeyActor(auth: ApiKeyAuth, request: Request, server: RequestIp): Actor {
   return { type: "api_key", id: auth.apiKeyId, ip: server?.requestIP(request)?.address ?? null, userAgent: request.headers.get("user-agent") };
 }
 
-export type Principal = { kind: "api_key"; apiKeyId: string; teamId: string; scopes: string };
+export type Principal =
+  | { kind: "api_key"; apiKeyId: string; teamId: string; scopes: string }
+  | { kind: "user"; userId: string; sessionId: string; role: Role; via: "bearer" | "cookie" };
 
 export interface TeamAccess {
   team: { id: string; organizationId: string };
@@ -28,37 +41,136 @@ export interface TeamAccess {
   actor: Actor;
 }
 
-function requireApiKey(ctx: AppContext, headers: Record<string, string | undefined>): ApiKeyAuth & { scopes: string } {
-  const secret = headers["x-api-key"];
-  if (!secret) throw unauthorized("Missing API key: send it in the X-API-KEY header.");
-  const auth = authenticateApiKey(ctx.db, secret, ctx.clock());
-  if (!auth) throw unauthorized("The API key is not valid, has been revoked or has expired.");
-  return auth;
+export interface OrgAccess {
+  organization: { id: string };
+  credential: Credential;
+  actor: Actor;
 }
 
-export const apiKeyGuard = (ctx: AppContext) =>
-  new Elysia({ name: "auth.api-key" }).macro({
+export interface UserAccess {
+  user: { userId: string; sessionId: string; csrfToken: string; expiresAt: number; via: "bearer" | "cookie" };
+  actor: Actor;
+}
+
+type GuardCtx = { request: Request; server: RequestIp; params?: unknown };
+
+/** The transform phase computes access; resolve hands it to the route. Keyed by the request object. */
+function stash<T>() {
+  const map = new WeakMap<Request, T>();
+  return {
+    put: (request: Request, value: T) => void map.set(request, value),
+    take: (request: Request): T => {
+      const v = map.get(request);
+      if (v === undefined) throw new Error("guard did not run");
+      return v;
+    },
+  };
+}
+
+export function resolveTeamAccess(ctx: AppContext, request: Request, server: RequestIp, params: Record<string, string | undefined>, permission: Permission): TeamAccess {
+  const cred = authenticate(ctx, request, server, { apiKey: true, session: true });
+  const { organization_id: orgId, team_id: teamId } = params;
+  const team = ctx.db.select({ id: teams.id, organizationId: teams.organizationId }).from(teams).where(and(eq(teams.id, teamId ?? ""), eq(teams.organizationId, orgId ?? ""))).get();
+  if (!team) throw notFound("Team not found.");
+  let principal: Principal;
+  if (cred.kind === "api_key") {
+    if (team.id !== cred.teamId) throw notFound("Team not found.");
+    principal = { kind: "api_key", apiKeyId: cred.apiKeyId, teamId: cred.teamId, scopes: cred.scopes };
+  } else {
+    const role = roleIn(ctx.db, team.id, cred.userId);
+    if (!role) throw notFound("Team not found.");
+    principal = { kind: "user", userId: cred.userId, sessionId: cred.sessionId, role, via: cred.via };
+  }
+  if (!principalCan(principal, permission)) {
+    throw forbidden(
+      principal.kind === "api_key"
+        ? `This API key may not do that (needs ${permission}). Use a dashboard session or a key with that scope.`
+        : `Your role (${principal.role}) may not do that (needs ${permission}).`,
+    );
+  }
+  return { team, principal, actor: actorOf(ctx, cred, request, server) };
+}
+
+export const apiKeyGuard = (ctx: AppContext) => {
+  const s = stash<ApiKeyAuth>();
+  return new Elysia({ name: "auth.api-key" }).macro({
     apiKey: {
-      resolve({ headers }) {
-        return { auth: requireApiKey(ctx, headers) };
+      transform({ request, server }: GuardCtx) {
+        const cred = authenticate(ctx, request, server, { apiKey: true, session: false }) as Extract<Credential, { kind: "api_key" }>;
+        const permission = sdkPermission(request.method);
+        if (!apiKeyCan(cred.scopes, permission)) throw forbidden(`This API key may not do that (needs the ${permission} scope).`);
+        s.put(request, { teamId: cred.teamId, apiKeyId: cred.apiKeyId, scopes: cred.scopes });
+      },
+      resolve({ request }) {
+        return { auth: s.take(request) };
       },
     },
   });
+};
 
-export const teamGuard = (ctx: AppContext) =>
-  new Elysia({ name: "auth.team" }).macro({
+export const teamGuard = (ctx: AppContext) => {
+  const s = stash<TeamAccess>();
+  return new Elysia({ name: "auth.team" }).macro({
     team: (permission: Permission) => ({
-      resolve({ headers, params, request, server }) {
-        const { organization_id: orgId, team_id: teamId } = params as Record<string, string>;
-        const auth = requireApiKey(ctx, headers);
-        const team = ctx.db.select({ id: teams.id, organizationId: teams.organizationId }).from(teams).where(and(eq(teams.id, teamId ?? ""), eq(teams.organizationId, orgId ?? ""))).get();
-        if (!team || team.id !== auth.teamId) throw notFound("Team not found.");
-        if (!apiKeyCan(auth.scopes, permission)) throw forbidden(`This API key may not do that (needs ${permission}). Use a dashboard session or a key with that scope.`);
-        return {
-          team,
-          principal: { kind: "api_key", apiKeyId: auth.apiKeyId, teamId: auth.teamId, scopes: auth.scopes },
-          actor: apiKeyActor(auth, request, server),
-        };
+      transform({ request, server, params }: GuardCtx) {
+        s.put(request, resolveTeamAccess(ctx, request, server, (params ?? {}) as Record<string, string | undefined>, permission));
+      },
+      resolve({ request }) {
+        const a = s.take(request);
+        return { team: a.team, principal: a.principal, actor: a.actor };
       },
     }),
   });
+};
+
+export const orgGuard = (ctx: AppContext) => {
+  const s = stash<OrgAccess>();
+  return new Elysia({ name: "auth.org" }).macro({
+    org: {
+      transform({ request, server, params }: GuardCtx) {
+        const cred = authenticate(ctx, request, server, { apiKey: true, session: true });
+        const orgId = ((params ?? {}) as Record<string, string | undefined>).organization_id ?? "";
+        const inOrg =
+          cred.kind === "api_key"
+            ? ctx.db.select({ id: teams.id }).from(teams).where(and(eq(teams.id, cred.teamId), eq(teams.organizationId, orgId))).get()
+            : ctx.db.select({ id: teams.id }).from(teams).innerJoin(memberships, eq(memberships.teamId, teams.id)).where(and(eq(teams.organizationId, orgId), eq(memberships.userId, cred.userId))).get();
+        if (!inOrg) throw notFound("Organization not found.");
+        s.put(request, { organization: { id: orgId }, credential: cred, actor: actorOf(ctx, cred, request, server) });
+      },
+      resolve({ request }) {
+        const a = s.take(request);
+        return { organization: a.organization, credential: a.credential, actor: a.actor };
+      },
+    },
+  });
+};
+
+export const sessionGuard = (ctx: AppContext) => {
+  const s = stash<UserAccess>();
+  const any = stash<{ credential: Credential; actor: Actor }>();
+  return new Elysia({ name: "auth.session" }).macro({
+    session: {
+      transform({ request, server }: GuardCtx) {
+        const cred = authenticate(ctx, request, server, { apiKey: false, session: true }) as Extract<Credential, { kind: "user" }>;
+        s.put(request, {
+          user: { userId: cred.userId, sessionId: cred.sessionId, csrfToken: cred.csrfToken, expiresAt: cred.expiresAt, via: cred.via },
+          actor: actorOf(ctx, cred, request, server),
+        });
+      },
+      resolve({ request }) {
+        const a = s.take(request);
+        return { user: a.user, actor: a.actor };
+      },
+    },
+    anyAuth: {
+      transform({ request, server }: GuardCtx) {
+        const cred = authenticate(ctx, request, server, { apiKey: true, session: true });
+        any.put(request, { credential: cred, actor: actorOf(ctx, cred, request, server) });
+      },
+      resolve({ request }) {
+        const a = any.take(request);
+        return { credential: a.credential, actor: a.actor };
+      },
+    },
+  });
+};

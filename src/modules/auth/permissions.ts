@@ -1,6 +1,7 @@
 /**
  * Who may do what: the one place where roles become powers (docs/SECURITY.md lists the same
- * table for people). Routes name the permission they need; they never test roles themselves.
+ * table for people, and a test checks the two agree). Routes name the permission they need;
+ * they never test roles themselves.
  */
 export const ROLES = ["owner", "admin", "member", "viewer"] as const;
 export type Role = (typeof ROLES)[number];
@@ -17,6 +18,27 @@ export const PERMISSIONS = [
   "audit:read",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
+
+/** One line per permission, for people (docs/SECURITY.md) and for the OpenAPI descriptions. */
+export const PERMISSION_DESCRIPTIONS: Record<Permission, string> = {
+  "jobs:read": "List jobs, read status and results",
+  "jobs:write": "Upload documents and start jobs",
+  "jobs:delete": "Delete jobs and their results",
+  "templates:read": "List and read templates",
+  "templates:write": "Create, change and delete templates",
+  "webhooks:read": "List webhooks and their deliveries",
+  "webhooks:write": "Create, change, test and delete webhooks; rotate their secrets",
+  "settings:read": "Read team settings (retention)",
+  "settings:write": "Change team settings (retention)",
+  "keys:read": "List the team's API keys (never their secrets)",
+  "keys:write": "Create and revoke the team's API keys",
+  "members:read": "List the team's members and their roles",
+  "members:write": "Add and remove members, change roles",
+  "credits:read": "Read the credit balance and transactions",
+  "credits:write": "Grant or adjust credits",
+  "analytics:read": "Read usage analytics",
+  "audit:read": "Read the team's audit log",
+};
 
 const READ: Permission[] = ["jobs:read", "templates:read", "webhooks:read", "settings:read", "credits:read", "analytics:read", "members:read"];
 const MEMBER: Permission[] = [...READ, "jobs:write", "jobs:delete", "templates:write", "keys:read", "keys:write"];
@@ -41,6 +63,18 @@ export const API_KEY_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(
 /** Powers a key may hold only when named in its scopes explicitly (for automation set up by an admin). */
 export const API_KEY_EXPLICIT_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>(["settings:write", "webhooks:write"]);
 
+/** Scope words a key may carry: "*", a resource ("jobs" = jobs:read/write/delete) or a permission. */
+export function isValidScope(scope: string): boolean {
+  if (scope === "*") return true;
+  if ((API_KEY_PERMISSIONS as Set<string>).has(scope) || (API_KEY_EXPLICIT_PERMISSIONS as Set<string>).has(scope)) return true;
+  return [...API_KEY_PERMISSIONS].some((p) => p.split(":")[0] === scope);
+}
+
+/** The permissions a list of scopes grants a key. */
+export function scopePermissions(scopes: string): Permission[] {
+  return PERMISSIONS.filter((p) => apiKeyCan(scopes, p));
+}
+
 export function apiKeyCan(scopes: string, permission: Permission): boolean {
   const list = scopes.split(",").map((s) => s.trim());
   if (API_KEY_EXPLICIT_PERMISSIONS.has(permission)) return list.includes(permission);
@@ -48,10 +82,41 @@ export function apiKeyCan(scopes: string, permission: Permission): boolean {
   return list.includes("*") || list.includes(permission) || list.includes(permission.split(":")[0]!);
 }
 
+export const isRole = (value: string): value is Role => (ROLES as readonly string[]).includes(value);
+
 export const roleCan = (role: Role, permission: Permission): boolean => ROLE_PERMISSIONS[role].has(permission);
+
+/** A user may give a key only powers they hold themselves (a member cannot mint a settings:write key). */
+export function canGrantScopes(role: Role, scopes: string): boolean {
+  return scopePermissions(scopes).every((p) => roleCan(role, p));
+}
+
+/** The caller of a workspace route, as far as permissions care. */
+export type PowerHolder = { kind: "user"; role: Role } | { kind: "api_key"; scopes: string };
+
+export function principalCan(p: PowerHolder, permission: Permission): boolean {
+  return p.kind === "user" ? roleCan(p.role, permission) : apiKeyCan(p.scopes, permission);
+}
 
 /** Admins may not grant or take away the owner role; only owners can. */
 export function canAssignRole(actor: Role, target: Role, current?: Role): boolean {
   if (actor === "owner") return true;
   return actor === "admin" && target !== "owner" && current !== "owner";
 }
+
+/** Removing a member follows the same rule as changing their role: admins cannot remove owners. */
+export const canRemoveMember = (actor: Role, current: Role): boolean => canAssignRole(actor, current, current);
+
+/**
+ * SDK routes (X-API-KEY only) need the job permission that matches what they do: reading
+ * status/results/models is jobs:read, deleting is jobs:delete, everything else jobs:write.
+ */
+export function sdkPermission(method: string): Permission {
+  const m = method.toUpperCase();
+  if (m === "GET" || m === "HEAD") return "jobs:read";
+  if (m === "DELETE") return "jobs:delete";
+  return "jobs:write";
+}
+
+/** A new team in an organization may be made by whoever owns one of its teams. */
+export const canCreateTeam = (rolesInOrg: Role[]): boolean => rolesInOrg.includes("owner");

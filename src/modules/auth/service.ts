@@ -1,9 +1,13 @@
-/** API keys: the secret is shown once; only its SHA-256 and a short visible prefix are stored. */
-import { and, eq, isNull } from "drizzle-orm";
+/**
+ * Tenancy and API keys. The secret of a key is shown once; only its SHA-256 and a short visible
+ * prefix are stored. Organizations contain teams; every key belongs to one team.
+ */
+import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { apiKeys, organizations, teams } from "../../db/schema";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { newId } from "../../lib/ids";
+import { recordAudit, type Actor } from "../audit/service";
 
 export interface ApiKeyAuth {
   teamId: string;
@@ -14,16 +18,29 @@ export interface ApiKeyAuth {
 const KEY_PREFIX = "lo_";
 const VISIBLE_PREFIX_LENGTH = 10;
 
+/** Anything that can write: the database or a transaction of it. */
+export type Tx = Pick<Db, "insert" | "update" | "select" | "delete">;
+
 export function generateApiKeySecret(): string {
   return `${KEY_PREFIX}${randomToken(24)}`;
 }
 
-export function createApiKey(db: Db, teamId: string, name: string, secret = generateApiKeySecret(), now = Date.now()): { id: string; secret: string } {
+export interface ApiKeyOptions {
+  scopes?: string;
+  expiresAt?: number | null;
+  createdByUserId?: string | null;
+}
+
+export function createApiKey(db: Tx, teamId: string, name: string, secret = generateApiKeySecret(), now = Date.now(), opts: ApiKeyOptions = {}): { id: string; secret: string; prefix: string } {
   const id = newId("key");
+  const prefix = secret.slice(0, VISIBLE_PREFIX_LENGTH);
   db.insert(apiKeys)
-    .values({ id, teamId, name, prefix: secret.slice(0, VISIBLE_PREFIX_LENGTH), hash: sha256Hex(secret), createdAt: now })
+    .values({
+      id, teamId, name, prefix, hash: sha256Hex(secret), createdAt: now,
+      scopes: opts.scopes ?? "*", expiresAt: opts.expiresAt ?? null, createdByUserId: opts.createdByUserId ?? null,
+    })
     .run();
-  return { id, secret };
+  return { id, secret, prefix };
 }
 
 /** Resolves the X-API-KEY header to its team; null for unknown, revoked or expired keys. */
@@ -41,12 +58,64 @@ export function authenticateApiKey(db: Db, secret: string, now = Date.now()): Ap
   return { teamId: row.teamId, apiKeyId: row.id, scopes: row.scopes };
 }
 
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export function listApiKeys(db: Db, teamId: string): ApiKeyRow[] {
+  return db.select().from(apiKeys).where(eq(apiKeys.teamId, teamId)).orderBy(desc(apiKeys.createdAt), asc(apiKeys.id)).all();
+}
+
+export function getApiKey(db: Db, teamId: string, keyId: string): ApiKeyRow | undefined {
+  return db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.teamId, teamId))).get();
+}
+
+/** Creates a key and its audit record together. */
+export function createApiKeyAudited(db: Db, teamId: string, name: string, opts: ApiKeyOptions, actor: Actor, now: number) {
+  return db.transaction((tx) => {
+    const key = createApiKey(tx, teamId, name, undefined, now, opts);
+    recordAudit(tx, { teamId, actor, action: "api_key.created", targetType: "api_key", targetId: key.id, metadata: { name, prefix: key.prefix, scopes: opts.scopes ?? "*", expires_at: opts.expiresAt ?? null } }, now);
+    return key;
+  });
+}
+
+/** Revokes at once: the next request with the key is refused. Answers the row, or undefined if not in the team. */
+export function revokeApiKey(db: Db, teamId: string, keyId: string, actor: Actor, now: number): ApiKeyRow | undefined {
+  return db.transaction((tx) => {
+    const row = tx.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.teamId, teamId))).get();
+    if (!row) return undefined;
+    if (row.revokedAt !== null) return row;
+    tx.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, keyId)).run();
+    recordAudit(tx, { teamId, actor, action: "api_key.revoked", targetType: "api_key", targetId: keyId, metadata: { name: row.name, prefix: row.prefix } }, now);
+    return { ...row, revokedAt: now };
+  });
+}
+
+export function createOrganization(db: Tx, name: string, now = Date.now()): { id: string } {
+  const id = newId("org");
+  db.insert(organizations).values({ id, name, createdAt: now }).run();
+  return { id };
+}
+
+export function createTeam(db: Tx, organizationId: string, name: string, now = Date.now()): { id: string; organizationId: string } {
+  const id = newId("team");
+  db.insert(teams).values({ id, organizationId, name, createdAt: now }).run();
+  return { id, organizationId };
+}
+
+export function getTeam(db: Db, teamId: string) {
+  return db.select().from(teams).where(eq(teams.id, teamId)).get();
+}
+
+/** The first team made: the default team of a fresh install. */
+export function defaultTeam(db: Db) {
+  return db.select().from(teams).orderBy(asc(teams.createdAt), asc(teams.id)).limit(1).get();
+}
+
 /**
  * First start: a default organization and team, and their first API key: the operator's
  * LEAPOCR_BOOTSTRAP_API_KEY when set, otherwise a generated one that is returned to be printed once.
  */
 export function bootstrapTenancy(db: Db, bootstrapKey: string, now = Date.now()): { teamId: string; printedKey: string | null } {
-  const existing = db.select({ id: teams.id }).from(teams).limit(1).get();
+  const existing = defaultTeam(db);
   if (existing) {
     if (bootstrapKey && !db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.hash, sha256Hex(bootstrapKey))).get()) {
       createApiKey(db, existing.id, "bootstrap", bootstrapKey, now);
@@ -54,11 +123,10 @@ export function bootstrapTenancy(db: Db, bootstrapKey: string, now = Date.now())
     return { teamId: existing.id, printedKey: null };
   }
   return db.transaction((tx) => {
-    const orgId = newId("org");
-    const teamId = newId("team");
-    tx.insert(organizations).values({ id: orgId, name: "Default organization", createdAt: now }).run();
-    tx.insert(teams).values({ id: teamId, organizationId: orgId, name: "Default team", createdAt: now }).run();
-    const key = createApiKey(tx as unknown as Db, teamId, bootstrapKey ? "bootstrap" : "first key", bootstrapKey || undefined, now);
-    return { teamId, printedKey: bootstrapKey ? null : key.secret };
+    const org = createOrganization(tx, "Default organization", now);
+    const team = createTeam(tx, org.id, "Default team", now);
+    const key = createApiKey(tx, team.id, bootstrapKey ? "bootstrap" : "first key", bootstrapKey || undefined, now);
+    recordAudit(tx, { teamId: team.id, actor: { type: "system", id: "bootstrap" }, action: "api_key.created", targetType: "api_key", targetId: key.id, metadata: { name: bootstrapKey ? "bootstrap" : "first key", prefix: key.prefix, scopes: "*", expires_at: null } }, now);
+    return { teamId: team.id, printedKey: bootstrapKey ? null : key.secret };
   });
 }

@@ -78,6 +78,8 @@ export function docsPlugin(opts: DocsOptions = {}) {
           components: {
             securitySchemes: {
               apiKey: { type: "apiKey", in: "header", name: "X-API-KEY" },
+              bearer: { type: "http", scheme: "bearer", description: "Session token from POST /api/v1/auth/login" },
+              sessionCookie: { type: "apiKey", in: "cookie", name: "leapocr_session", description: "Dashboard session; state-changing requests also need X-CSRF-Token" },
             },
           },
           security: [{ apiKey: [] }],

@@ -1,0 +1,82 @@
+/** Members of a team: add (an existing user, or a new one with a password), change role, remove. */
+import { and, asc, eq, sql } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import { memberships, users } from "../../db/schema";
+import { badRequest, conflict, forbidden, notFound } from "../../lib/errors";
+import { recordAudit, type Actor } from "../audit/service";
+import { canAssignRole, canRemoveMember, isRole, type Role } from "../auth/permissions";
+import { addMembership, checkEmail, checkPassword, createUserInTeam, findUserByEmail, hashPassword } from "../auth/users";
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function memberJson(r: { userId: string; email: string; name: string; role: string; createdAt: number }) {
+  return { user_id: r.userId, email: r.email, name: r.name, role: (isRole(r.role) ? r.role : "viewer") as Role, created_at: iso(r.createdAt) };
+}
+
+const memberQuery = (ctx: AppContext) =>
+  ctx.db
+    .select({ userId: memberships.userId, email: users.email, name: users.name, role: memberships.role, createdAt: memberships.createdAt })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId));
+
+export function listMembers(ctx: AppContext, teamId: string) {
+  return { data: memberQuery(ctx).where(eq(memberships.teamId, teamId)).orderBy(asc(memberships.createdAt), asc(users.email)).all().map(memberJson) };
+}
+
+function getMember(ctx: AppContext, teamId: string, userId: string) {
+  const row = memberQuery(ctx).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId))).get();
+  if (!row) throw notFound("Member not found.");
+  return row;
+}
+
+const ownerCount = (ctx: Pick<AppContext, "db">, teamId: string) =>
+  ctx.db.select({ n: sql<number>`count(*)` }).from(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.role, "owner"))).get()?.n ?? 0;
+
+export async function addMember(ctx: AppContext, teamId: string, actorRole: Role, input: { email: string; role: Role; name?: string; password?: string }, actor: Actor) {
+  if (!canAssignRole(actorRole, input.role)) throw forbidden(`Your role (${actorRole}) may not give the ${input.role} role.`);
+  const email = checkEmail(input.email);
+  const now = ctx.clock();
+  const existing = findUserByEmail(ctx.db, email);
+  if (existing) {
+    if (input.password !== undefined) throw badRequest("A user with this email already exists: add them without a password.");
+    ctx.db.transaction((tx) => {
+      if (tx.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, existing.id))).get()) {
+        throw conflict("This user is already a member of the team.");
+      }
+      addMembership(tx, teamId, existing.id, input.role, now);
+      recordAudit(tx, { teamId, actor, action: "member.added", targetType: "user", targetId: existing.id, metadata: { role: input.role } }, now);
+    });
+    return memberJson(getMember(ctx, teamId, existing.id));
+  }
+  if (input.password === undefined || input.name === undefined) throw badRequest("No user has this email: give a name and a first password to create one.");
+  checkPassword(input.password);
+  const passwordHash = await hashPassword(input.password);
+  const user = createUserInTeam(ctx.db, { email, name: input.name, passwordHash, teamId, role: input.role }, actor, ctx.clock());
+  return memberJson(getMember(ctx, teamId, user.id));
+}
+
+export function changeRole(ctx: AppContext, teamId: string, actorRole: Role, userId: string, role: Role, actor: Actor) {
+  const current = getMember(ctx, teamId, userId);
+  const from = isRole(current.role) ? current.role : "viewer";
+  if (!canAssignRole(actorRole, role, from)) throw forbidden(`Your role (${actorRole}) may not change a ${from} into a ${role}.`);
+  const now = ctx.clock();
+  ctx.db.transaction((tx) => {
+    if (from === "owner" && role !== "owner" && ownerCount({ db: tx as unknown as AppContext["db"] }, teamId) <= 1) throw conflict("A team keeps at least one owner: make someone else owner first.");
+    tx.update(memberships).set({ role }).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId))).run();
+    recordAudit(tx, { teamId, actor, action: "member.role_changed", targetType: "user", targetId: userId, metadata: { from, to: role } }, now);
+  });
+  return memberJson(getMember(ctx, teamId, userId));
+}
+
+export function removeMember(ctx: AppContext, teamId: string, actorRole: Role, userId: string, actor: Actor) {
+  const current = getMember(ctx, teamId, userId);
+  const role = isRole(current.role) ? current.role : "viewer";
+  if (!canRemoveMember(actorRole, role)) throw forbidden(`Your role (${actorRole}) may not remove a ${role}.`);
+  const now = ctx.clock();
+  ctx.db.transaction((tx) => {
+    if (role === "owner" && ownerCount({ db: tx as unknown as AppContext["db"] }, teamId) <= 1) throw conflict("A team keeps at least one owner: make someone else owner first.");
+    tx.delete(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId))).run();
+    recordAudit(tx, { teamId, actor, action: "member.removed", targetType: "user", targetId: userId, metadata: { role } }, now);
+  });
+  return { user_id: userId, removed: true as const };
+}
