@@ -116,5 +116,6 @@ async function readLimited(res: Response, maxBytes: number): Promise<Uint8Array>
     }
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  // A plain Uint8Array: Node Buffers may be views into a shared pool, and pdfjs refuses them.
+  return new Uint8Array(Buffer.concat(chunks));
 }

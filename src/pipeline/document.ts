@@ -33,9 +33,9 @@ async function openPdfDocument(bytes: Uint8Array, limits: DocumentLimits): Promi
   const { openPdf, PdfError } = await import("./pdf/index");
   let handle;
   try {
-    // pdfjs may detach the buffer it is given: hand it a copy.
-    handle = await openPdf(bytes.slice());
-  } catch (err) {
+    // pdfjs may detach the buffer it is given, and refuses Node Buffers: hand it a plain copy.
+    handle = await openPdf(new Uint8Array(bytes));
+  } catch (err: unknown) {
     if (err instanceof PdfError) throw new DocumentError(err.message);
     throw new DocumentError("The PDF could not be read; it may be damaged. Open and re-save it, then upload it again.");
   }

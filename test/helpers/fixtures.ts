@@ -71,7 +71,9 @@ export async function renderPages(digital: Uint8Array, dpi: number): Promise<Uin
 export async function multiPageTiff(pngs: Uint8Array[]): Promise<Uint8Array> {
   const { loadSharp } = await import("../../src/lib/sharp");
   const sharp = await loadSharp();
-  const buf = await sharp(pngs.map((p) => Buffer.from(p)), { join: { animated: true } }).tiff({ compression: "lzw" }).toBuffer();
+  // Joined pages must share a channel layout: make each an 8-bit RGB PNG first (a scanner's colour TIFF).
+  const rgb = await Promise.all(pngs.map((p) => sharp(Buffer.from(p)).toColourspace("srgb").removeAlpha().png().toBuffer()));
+  const buf = await sharp(rgb, { join: { animated: true } }).tiff({ compression: "lzw" }).toBuffer();
   return new Uint8Array(buf);
 }
 
