@@ -1,0 +1,94 @@
+/**
+ * The compiled executable, as an operator runs it: copied alone into an empty directory, no
+ * node_modules, no network needed; the SDK flow turns a digital PDF and a scanned page into markdown.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SdkClient } from "../helpers/sdk-client";
+import { startServerProcess, type ServerProcess } from "../helpers/process";
+import { TEST_API_KEY } from "../helpers/app";
+import { digitalPdf, scannedPdfFrom, SAMPLE_PAGES } from "../helpers/fixtures";
+
+const root = join(import.meta.dir, "../..");
+const dir = mkdtempSync(join(tmpdir(), "leapocr-binary-"));
+const binary = join(dir, "leapocr");
+let server: ServerProcess;
+
+beforeAll(async () => {
+  const build = Bun.spawnSync(["bun", "run", "scripts/build.ts"], { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}` } });
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  copyFileSync(join(root, "dist/leapocr"), binary);
+  Bun.spawnSync(["chmod", "+x", binary]);
+  expect(readdirSync(dir)).toEqual(["leapocr"]);
+  server = await startServerProcess([binary], { cwd: dir, dataDir: "./data", env: { LEAPOCR_OCR_WORKERS: "2" } });
+}, 120_000);
+afterAll(async () => {
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("the single executable", () => {
+  test("--help lists the settings with their environment variables", () => {
+    const res = Bun.spawnSync([binary, "--help"], { cwd: dir });
+    const out = res.stdout.toString();
+    expect(res.exitCode).toBe(0);
+    for (const name of ["--port", "LEAPOCR_PORT", "--host", "LEAPOCR_HOST", "--data-dir", "LEAPOCR_DATA_DIR", "LEAPOCR_BOOTSTRAP_API_KEY"]) expect(out).toContain(name);
+  });
+
+  test("a bad setting stops it with a message naming the setting", () => {
+    const res = Bun.spawnSync([binary, "--port", "banana"], { cwd: dir });
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr.toString()).toContain("LEAPOCR_PORT");
+  });
+
+  test("turns a digital PDF into markdown through the SDK flow", async () => {
+    const client = new SdkClient(server.baseUrl, TEST_API_KEY);
+    const jobId = await client.upload(await digitalPdf(SAMPLE_PAGES), "report.pdf");
+    expect((await client.waitForJob(jobId)).status).toBe("completed");
+    const result = await client.result(jobId);
+    expect(result.pages[0].result).toMatch(/^#{1,3} Quarterly Report/m);
+    expect(result.pages[1].result).toContain("Customer satisfaction scores reached a record high.");
+  });
+
+  test("reads a scanned page with the embedded OCR engine and its embedded English data", async () => {
+    const client = new SdkClient(server.baseUrl, TEST_API_KEY);
+    const scanned = await scannedPdfFrom(await digitalPdf([SAMPLE_PAGES[1]!]));
+    const jobId = await client.upload(scanned, "scan.pdf", { extract_bounding_boxes: true });
+    expect((await client.waitForJob(jobId)).status).toBe("completed");
+    const page = (await client.result(jobId)).pages[0];
+    expect(page.result).toContain("Shipping volumes increased");
+    expect(page.confidence).toBeGreaterThan(0.5);
+    expect(page.bounding_boxes.length).toBeGreaterThan(0);
+  });
+
+  test("serves its OpenAPI document and offline docs page", async () => {
+    const doc = await (await fetch(`${server.baseUrl}/api/v1/docs/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).toContain("/api/v1/ocr/uploads/direct");
+    expect((await fetch(`${server.baseUrl}/api/v1/docs/scalar.js`)).status).toBe(200);
+  });
+
+  test("its data stays in the data directory it was given", () => {
+    expect(readdirSync(dir).sort()).toEqual(["data", "leapocr"]);
+    expect(readdirSync(join(dir, "data"))).toContain("leapocr.db");
+  });
+});
+
+test("first start without a bootstrap key prints a generated key once, which works", async () => {
+  const other = mkdtempSync(join(tmpdir(), "leapocr-firstrun-"));
+  try {
+    const first = await startServerProcess([binary], { cwd: other, dataDir: "./data", env: { LEAPOCR_BOOTSTRAP_API_KEY: "" } });
+    await Bun.sleep(100);
+    const key = first.stdout().match(/\b(lo_[A-Za-z0-9_-]{20,})\b/)?.[1];
+    expect(key).toBeDefined();
+    expect((await new SdkClient(first.baseUrl, key!).call("GET", "/ocr/models")).status).toBe(200);
+    await first.stop();
+    const second = await startServerProcess([binary], { cwd: other, dataDir: "./data", env: { LEAPOCR_BOOTSTRAP_API_KEY: "" } });
+    await Bun.sleep(100);
+    expect(second.stdout()).not.toContain(key!);
+    await second.stop();
+  } finally {
+    rmSync(other, { recursive: true, force: true });
+  }
+}, 60_000);
