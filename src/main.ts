@@ -12,6 +12,10 @@ async function serve(flags: Record<string, string>): Promise<void> {
   server.app.listen({ port: config.port, hostname: config.host });
   const port = server.app.server?.port;
   server.ctx.logger.info("listening", { url: `http://${config.host}:${port}/api/v1`, data_dir: config.dataDir, docs: `/api/v1/docs` });
+  const { countUsers } = await import("./modules/auth/users");
+  if (countUsers(server.ctx.db) === 0) {
+    console.log("No dashboard user yet: create the first admin with `leapocr admin create --email you@example.com` (password on stdin),\nor start with LEAPOCR_ADMIN_EMAIL and LEAPOCR_ADMIN_PASSWORD set.");
+  }
   if (server.firstApiKey) {
     // Printed once, on stdout, at first start: it is stored only as a hash.
     console.log(`\nFirst API key for the default team (shown once, store it now):\n  ${server.firstApiKey}\n`);
@@ -48,6 +52,10 @@ async function main(argv: string[]): Promise<void> {
   const command = rest[0] ?? "serve";
   if (command === "serve") return serve(flags);
   if (command === "healthcheck") return healthcheck(flags);
+  if (command === "admin" || command === "keys") {
+    const { runCli } = await import("./modules/auth/cli");
+    return runCli(command, rest.slice(1), flags);
+  }
   throw new ConfigError(`Unknown command "${command}". Run leapocr --help.`);
 }
 
