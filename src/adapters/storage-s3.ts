@@ -174,7 +174,10 @@ export class S3Storage implements StoragePort {
     try {
       await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.o.bucket, Key: this.key(key), UploadId: uploadId }));
     } catch (err) {
-      if (!isMissing(err) && (err as { name?: string }).name !== "NoSuchUpload") throw err;
+      const name = (err as { name?: string }).name ?? "";
+      // Some S3-compatible servers cannot abort uploads; their parts expire by the bucket's
+      // AbortIncompleteMultipartUpload lifecycle rule (docs/OPERATIONS.md asks for one).
+      if (!isMissing(err) && !["NoSuchUpload", "MethodNotAllowed", "NotImplemented"].includes(name)) throw err;
     }
   }
 }
