@@ -18,6 +18,13 @@ import type { StoragePort } from "./ports/storage";
 import { KeyRing } from "./lib/encryption";
 import { RetentionScheduler } from "./scheduler/retention";
 import { settingsRoutes } from "./modules/settings";
+import { jobRoutes } from "./modules/jobs";
+import { templateRoutes } from "./modules/templates";
+import { webhookRoutes } from "./modules/webhooks";
+import { WebhookDispatcher, type DispatcherOptions } from "./modules/webhooks/dispatcher";
+import { emitJobEvent, emitJobFinished } from "./modules/webhooks/events";
+import { creditRoutes } from "./modules/credits";
+import { analyticsRoutes } from "./modules/analytics";
 import { authRoutes, orgRoutes, apiKeyRoutes } from "./modules/auth/routes";
 import { memberRoutes } from "./modules/members";
 import { auditRoutes } from "./modules/audit";
@@ -44,6 +51,8 @@ import pkg from "../package.json";
 export interface AppDeps {
   logger?: Logger;
   clock?: () => number;
+  /** Webhook dispatcher jitter, poll sleep and fetch (tests). */
+  webhookDispatcher?: DispatcherOptions;
   /** Replace the model registry (tests of other routes, later the config file). */
   models?: ModelRegistry;
   /** For the config file's routes: where API keys are read (default process.env), and the retry sleep/jitter (tests). */
@@ -134,9 +143,22 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     logger,
     fetchDocument: (url) =>
       fetchDocumentBytes(url, { maxBytes: config.maxFileBytes, timeoutMs: config.urlFetchTimeoutSeconds * 1000, allowHosts: parseAllowHosts(config.urlAllowHosts) }),
-    onJobFinished: (jobId) => void retention.onJobFinished(jobId).catch((err) => logger.error("retention on job end failed", { job_id: jobId, error: String(err) })),
+    onJobFinished: (jobId) => {
+      // The event first: its payload may carry the results, which 0-day retention then counts as delivered.
+      jobEvent(() => emitJobFinished(ctx, jobId), jobId);
+      void retention.onJobFinished(jobId).catch((err) => logger.error("retention on job end failed", { job_id: jobId, error: String(err) }));
+    },
+    onJobStarted: (jobId) => jobEvent(() => emitJobEvent(ctx, jobId, "job.processing"), jobId),
   });
   const ctx: AppContext = { config, db, storage, queue, models, logger, clock, wakeWorkers: () => runner.wake() };
+  const jobEvent = (emit: () => unknown, jobId: string) => {
+    try {
+      emit();
+    } catch (err) {
+      logger.error("queuing a job webhook event failed", { job_id: jobId, error: String(err) });
+    }
+  };
+  const webhooks = new WebhookDispatcher(ctx, deps.webhookDispatcher);
   const retention = new RetentionScheduler(ctx);
   const bootstrap = bootstrapTenancy(db, config.bootstrapApiKey, clock());
   bootstrapAdmin(db, config, clock());
@@ -156,6 +178,11 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     .use(subprocessorRoutes(ctx))
     .use(ocrRoutes(ctx, "", false))
     .use(settingsRoutes(ctx))
+    .use(jobRoutes(ctx))
+    .use(templateRoutes(ctx))
+    .use(webhookRoutes(ctx))
+    .use(creditRoutes(ctx))
+    .use(analyticsRoutes(ctx))
     .use(authRoutes(ctx))
     .use(orgRoutes(ctx))
     .use(apiKeyRoutes(ctx))
@@ -167,17 +194,20 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     ctx,
     runner,
     retention,
+    webhooks,
     /** Starts the worker and the retention scheduler, after sweeping files no live job owns. */
     async start(): Promise<void> {
       await retention.sweepOrphans().catch((err) => logger.error("orphan sweep failed", { error: String(err) }));
       runner.start();
       retention.start();
+      webhooks.start();
       auditRetention.start();
     },
     /** The generated API key to print once at first start, when no bootstrap key was given. */
     firstApiKey: bootstrap.printedKey,
     async close(): Promise<void> {
       await retention.stop();
+      await webhooks.stop();
       auditRetention.stop();
       await runner.stop();
       await models.close();

@@ -129,6 +129,7 @@ export function helpText(): string {
     "",
     "Usage: leapocr [serve] [flags]      start the server",
     "       leapocr healthcheck          exit 0 when the local server answers /api/v1/health",
+    "       leapocr credits grant --team <id> --amount N   grant credits (also: credits balance, credits limit --limit N|none)",
     "       leapocr admin create --email E [--password P] [--name N]   create an owner of the default team",
     "                                    (password from --password, LEAPOCR_ADMIN_PASSWORD or stdin)",
     "       leapocr keys create --name N [--scopes s,..] [--expires-days d] [--team team_id]",

@@ -52,6 +52,10 @@ async function main(argv: string[]): Promise<void> {
   const command = rest[0] ?? "serve";
   if (command === "serve") return serve(flags);
   if (command === "healthcheck") return healthcheck(flags);
+  if (command === "credits") {
+    const { runCreditsCli } = await import("./modules/credits/cli");
+    return runCreditsCli(rest[1], flags);
+  }
   if (command === "admin" || command === "keys") {
     const { runCli } = await import("./modules/auth/cli");
     return runCli(command, rest.slice(1), flags);

@@ -27,6 +27,8 @@ export interface RunnerOptions {
   fetchDocument: (url: string) => Promise<Uint8Array>;
   /** Called when a job ends (completed or failed). */
   onJobFinished?: (jobId: string) => void;
+  /** Called when a job has been split into pages and starts processing them. */
+  onJobStarted?: (jobId: string) => void;
 }
 
 export const sourceKey = (jobId: string) => `jobs/${jobId}/source`;
@@ -138,6 +140,7 @@ export class PipelineRunner {
         return;
       }
       log.info("job split into pages", { job_id: job.id, pages: doc.pageCount, type });
+      this.o.onJobStarted?.(job.id);
     } catch (err) {
       this.dropDoc(job.id);
       const message = userMessage(err);

@@ -3,20 +3,27 @@
  * and bounding boxes, the schema and instructions. The job row stays as a tombstone without
  * content, so counts and the audit trail still add up. Used by manual deletion and retention.
  */
-import { eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { jobs, pages } from "../../db/schema";
+import { jobs, pages, webhookDeliveries } from "../../db/schema";
 import { sourceKey } from "../../pipeline/runner";
 import { recordAudit, type Actor } from "../audit/service";
+import { emitJobEvent } from "../webhooks/events";
 
 export type PurgeReason = "deleted" | "expired";
 
-export async function purgeJob(ctx: Pick<AppContext, "db" | "storage" | "clock">, jobId: string, reason: PurgeReason, actor: Actor): Promise<void> {
+export async function purgeJob(ctx: Pick<AppContext, "db" | "storage" | "clock" | "config">, jobId: string, reason: PurgeReason, actor: Actor): Promise<void> {
   const job = ctx.db.select().from(jobs).where(eq(jobs.id, jobId)).get();
   if (!job) return;
   const now = ctx.clock();
   const finished = job.stage === "done";
   ctx.db.transaction((tx) => {
+    // The event goes out once, with the job's name still known; results kept in queued or sent webhook payloads go too.
+    if (job.deletedAt === null) emitJobEvent(ctx, jobId, "job.deleted", tx, { reason });
+    tx.update(webhookDeliveries)
+      .set({ payloadJson: sql`json_set(json_remove(${webhookDeliveries.payloadJson}, '$.data.result'), '$.results_removed', json('true'))` })
+      .where(and(eq(webhookDeliveries.jobId, jobId), sql`json_type(${webhookDeliveries.payloadJson}, '$.data.result') IS NOT NULL`))
+      .run();
     tx.delete(pages).where(eq(pages.jobId, jobId)).run();
     tx.update(jobs)
       .set({

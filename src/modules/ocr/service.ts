@@ -11,6 +11,8 @@ import { StorageError } from "../../ports/storage";
 import { DEFAULT_MODEL } from "../../adapters/router";
 import { assertFetchableUrl, FetchError, parseAllowHosts } from "../../lib/url-fetch";
 import { purgeJob } from "../jobs/purge-job";
+import { applyTemplate, onJobCreated } from "../templates/job-options";
+import { assertCanSpend } from "../credits/service";
 import type { Actor } from "../audit/service";
 import type { DirectUploadRequest, UrlUploadRequest } from "./model";
 import { checkUsableSchema } from "../../pipeline/structured";
@@ -20,15 +22,13 @@ const MAX_PART_BYTES = 50 * 1024 * 1024;
 
 type JobOptionsInput = Pick<DirectUploadRequest, "format" | "model" | "instructions" | "schema" | "template_slug" | "extract_bounding_boxes">;
 
-function resolveJobOptions(ctx: AppContext, input: JobOptionsInput) {
+function resolveJobOptions(ctx: AppContext, raw: JobOptionsInput, teamId: string) {
+  // A template_slug fills in the options the request leaves out (and must agree with its format).
+  const { input, template } = applyTemplate(ctx, teamId, raw);
   const modelName = input.model ?? DEFAULT_MODEL;
   const model = ctx.models.get(modelName);
   if (!model) {
     throw badRequest(`Unknown model "${modelName}". Available models: ${ctx.models.names().join(", ")}.`);
-  }
-  if (input.template_slug) {
-    // Templates arrive with the workspace API; until then no slug can exist.
-    throw notFound(`Template "${input.template_slug}" not found for this team.`);
   }
   const format = input.format ?? "markdown";
   if (format === "structured") {
@@ -47,6 +47,8 @@ function resolveJobOptions(ctx: AppContext, input: JobOptionsInput) {
     instructions: input.instructions ?? null,
     schemaJson: input.schema ? JSON.stringify(input.schema) : null,
     extractBoundingBoxes: input.extract_bounding_boxes ?? false,
+    templateId: template?.id ?? null,
+    templateSlug: template?.slug ?? null,
   };
 }
 
@@ -61,7 +63,8 @@ export async function createDirectUpload(ctx: AppContext, auth: ApiKeyAuth, body
   if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
     throw badRequest(`Content type "${body.content_type}" is not supported. Upload a ${SUPPORTED_TYPES_TEXT} file.`);
   }
-  const options = resolveJobOptions(ctx, body);
+  const options = resolveJobOptions(ctx, body, auth.teamId);
+  assertCanSpend(ctx.db, auth.teamId);
   const now = ctx.clock();
   const jobId = newJobId();
   const partCount = Math.ceil(body.file_size / MAX_PART_BYTES);
@@ -70,8 +73,8 @@ export async function createDirectUpload(ctx: AppContext, auth: ApiKeyAuth, body
   const expiresAt = new Date(now + uploadUrlTtlSeconds * 1000);
   const { uploadId } = await ctx.storage.createMultipart(sourceKey(jobId));
   const urls = await ctx.storage.presignParts(sourceKey(jobId), uploadId, partCount, expiresAt, baseUrl);
-  ctx.db
-    .insert(jobs)
+  ctx.db.transaction((tx) => {
+    tx.insert(jobs)
     .values({
       id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "awaiting_upload",
       fileName: body.file_name, declaredContentType: contentType, declaredSize: body.file_size, source: "direct",
@@ -79,6 +82,8 @@ export async function createDirectUpload(ctx: AppContext, auth: ApiKeyAuth, body
       ...options,
     })
     .run();
+    onJobCreated(ctx, auth, jobId, body.save_as_template ?? false, tx);
+  });
   return {
     job_id: jobId,
     upload_id: uploadId,
@@ -157,14 +162,17 @@ export async function createUrlJob(ctx: AppContext, auth: ApiKeyAuth, body: UrlU
     if (err instanceof FetchError) throw badRequest(err.message);
     throw err;
   }
-  const options = resolveJobOptions(ctx, body);
+  const options = resolveJobOptions(ctx, body, auth.teamId);
+  assertCanSpend(ctx.db, auth.teamId);
   const now = ctx.clock();
   const jobId = newJobId();
   const fileName = body.file_name ?? (decodeURIComponent(url.pathname.split("/").pop() ?? "") || "document");
-  ctx.db
-    .insert(jobs)
-    .values({ id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "queued", fileName, source: "url", sourceUrl: url.toString(), createdAt: now, updatedAt: now, ...options })
-    .run();
+  ctx.db.transaction((tx) => {
+    tx.insert(jobs)
+      .values({ id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "queued", fileName, source: "url", sourceUrl: url.toString(), createdAt: now, updatedAt: now, ...options })
+      .run();
+    onJobCreated(ctx, auth, jobId, body.save_as_template ?? false, tx);
+  });
   ctx.wakeWorkers();
   return { job_id: jobId, status: "pending" as const, source_url: url.toString(), created_at: iso(now)! };
 }
