@@ -108,11 +108,17 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
         continue;
       }
       const id = nextId++;
+      // A copy of our own to transfer: the caller's buffer must not be detached (and a Node
+      // Buffer may be a view into a shared pool, which cannot be transferred at all).
+      const image = new Uint8Array(job.req.image);
+      try {
+        w.postMessage({ ...job.req, type: "recognize", id, image } satisfies RecognizeRequest, [image.buffer]);
+      } catch (err) {
+        job.reject(err instanceof Error ? err : new Error(String(err)));
+        continue;
+      }
       slot.job = { ...job, id };
       w.ref(); // keep the process alive while a page is being read
-      // Copy: transferring the caller's buffer would detach it.
-      const image = job.req.image.slice();
-      w.postMessage({ ...job.req, type: "recognize", id, image } satisfies RecognizeRequest, [image.buffer]);
     }
   }
 
