@@ -240,7 +240,8 @@ export function buildModels(
   });
   const external = [...routes.values()].filter((r) => r.provider !== "offline");
   const fill = Math.min(file.max_concurrency, external.reduce((n, r) => n + (r.maxConcurrency ?? 0), 0));
-  // A few more pages than slots, so the next page is rendered while the slots are busy.
-  const pageConcurrency = file.page_concurrency ?? Math.max(opts.pageConcurrency, fill > 0 ? fill + Math.ceil(fill / 4) : 0);
+  // Twice the slots: while C pages wait on the provider, the next C are rendered and ready, so a
+  // slot never waits for a render. Memory stays bounded by this number, not by the page count.
+  const pageConcurrency = file.page_concurrency ?? Math.max(opts.pageConcurrency, Math.min(1024, fill * 2));
   return { registry: new ModelRegistry(mergeModels(defaultModels(offline), models), executor), pageConcurrency };
 }

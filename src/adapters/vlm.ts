@@ -178,6 +178,10 @@ export class VlmRoute implements ModelRoute {
       p = (async () => {
         const { resizeForModel } = await import("../pipeline/image/index");
         const full = await page.image(this.o.dpi);
+        // A PNG page that already fits is sent as rendered: re-encoding it would only cost time.
+        if (this.o.imageFormat === "png" && Math.max(full.width, full.height) <= this.o.maxLongSide) {
+          return { bytes: full.png, mime: "image/png", pageWidth: full.width, pageHeight: full.height, width: full.width, height: full.height };
+        }
         const small = await resizeForModel(full.png, { maxLongSide: this.o.maxLongSide, format: this.o.imageFormat });
         return { bytes: small.bytes, mime: small.mime, pageWidth: full.width, pageHeight: full.height, width: small.width, height: small.height };
       })();

@@ -41,8 +41,8 @@ test("config models replace defaults of the same name and add new ones; keys com
   expect(std.routes.map((r) => `${r.provider}:${r.name}`)).toEqual(["gemini:g"]);
   expect(std.routes[0]!.maxConcurrency).toBe(3);
   expect(built.registry.get("pro-v2")!.supportsStructured).toBe(false);
-  // Enough pages in flight to fill 3 + 2 slots, plus some rendered ahead.
-  expect(built.pageConcurrency).toBe(7);
+  // Enough pages in flight to fill 3 + 2 slots, and as many rendered ahead.
+  expect(built.pageConcurrency).toBe(10);
   expect(() => buildModels(file, offline, { env: {}, pageConcurrency: 2 })).toThrow("environment variable G");
 });
 
@@ -50,4 +50,15 @@ test("--config / LEAPOCR_CONFIG is a known setting", () => {
   expect(loadConfig({ config: "/etc/leapocr/models.json" }, {}).configFile).toBe("/etc/leapocr/models.json");
   expect(loadConfig({}, { LEAPOCR_CONFIG: "/x.json" }).configFile).toBe("/x.json");
   expect(loadConfig({}, {}).configFile).toBe("");
+});
+
+test("every worked example in docs/CONFIG.md is a valid config file that builds", async () => {
+  const doc = await Bun.file(new URL("../../docs/CONFIG.md", import.meta.url)).text();
+  const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]!));
+  expect(blocks.length).toBe(5);
+  const env = { GEMINI_API_KEY: "g", OPENROUTER_API_KEY: "o", DEEPINFRA_API_KEY: "d" };
+  for (const raw of blocks) {
+    const built = buildModels(parseConfigFile(raw, "docs/CONFIG.md"), offline, { env, pageConcurrency: 2 });
+    expect(built.registry.models.length).toBeGreaterThan(0);
+  }
 });

@@ -110,7 +110,9 @@ function answer(wire: Wire, model: string, reply: { text: string; finish?: "stop
   };
 }
 
-export async function startMockModel(wire: Wire, handler: Handler): Promise<MockModel> {
+export async function startMockModel(wire: Wire, handler: Handler, opts: { record?: boolean } = {}): Promise<MockModel> {
+  const record = opts.record ?? true;
+  let count = 0;
   const calls: ModelCall[] = [];
   const hanging = new Set<ServerResponse>();
   const mock: MockModel = { wire, baseUrl: "", calls, handler, close: async () => {} };
@@ -124,8 +126,11 @@ export async function startMockModel(wire: Wire, handler: Handler): Promise<Mock
     }
     const apiKey = wire === "openai" ? (req.headers.authorization ?? "").replace(/^Bearer /, "") || null : ((req.headers["x-goog-api-key"] as string) ?? null);
     const parsed = JSON.parse(body);
-    const call = wire === "openai" ? normaliseOpenAI(parsed, calls.length + 1, path, apiKey) : normaliseGemini(parsed, calls.length + 1, path, apiKey);
-    calls.push(call);
+    count++;
+    const n = record ? calls.length + 1 : count;
+    const call = wire === "openai" ? normaliseOpenAI(parsed, n, path, apiKey) : normaliseGemini(parsed, n, path, apiKey);
+    // Benchmarks do not keep calls: memory must not grow with the page count.
+    if (record) calls.push(call);
     let reply: Reply;
     try {
       reply = await mock.handler(call);
