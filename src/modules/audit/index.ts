@@ -55,7 +55,7 @@ export const auditRoutes = (ctx: AppContext) =>
           summary: "Audit log",
           description: "Every change and security event of the team (and its members' logins), newest first. Filter by `action` (exact, or a prefix ending in `*`), `actor`, `actor_type`, `target`, `from`, `to`; page with `limit` and `cursor` (the previous page's `next_cursor`). Records carry who, what, when, the IP and user agent; never document content.",
           tags: ["Audit Log"],
-          security: [{ bearer: [] }, { sessionCookie: [] }],
+          security: [{ bearer: [] }, { sessionCookie: [] }, { apiKey: [] }],
         },
       },
     );

@@ -185,7 +185,7 @@ export const orgRoutes = (ctx: AppContext) =>
         });
         return { id: team.id, name: body.name, organization_id: organization.id, role: "owner" as const, created_at: iso(now) };
       },
-      { org: true, params: m.OrgPathParams, body: m.CreateTeamRequest, response: { 200: m.TeamResponse, ...err }, detail: { summary: "Create a team", description: "An owner of any team of the organization creates a new team and becomes its owner.", tags: ["Teams"], security: bearer } },
+      { org: true, params: m.OrgPathParams, body: m.CreateTeamRequest, response: { 200: m.TeamResponse, ...err }, detail: { summary: "Create a team", description: "An owner of any team of the organization creates a new team and becomes its owner.", tags: ["Teams"], security: anyAuth } },
     );
 
 export const apiKeyRoutes = (ctx: AppContext) =>
@@ -195,7 +195,7 @@ export const apiKeyRoutes = (ctx: AppContext) =>
       team: "keys:read",
       params: m.TeamPathParams,
       response: { 200: m.ApiKeyListResponse, ...err },
-      detail: { summary: "List API keys", description: "The team's keys with their visible prefix, scopes, expiry, last use and revocation. Never the secrets.", tags: ["API Keys"], security: bearer },
+      detail: { summary: "List API keys", description: "The team's keys with their visible prefix, scopes, expiry, last use and revocation. Never the secrets.", tags: ["API Keys"], security: anyAuth },
     })
     .post(
       "/api-keys",
@@ -215,7 +215,7 @@ export const apiKeyRoutes = (ctx: AppContext) =>
         params: m.TeamPathParams,
         body: m.CreateApiKeyRequest,
         response: { 200: m.CreateApiKeyResponse, ...err },
-        detail: { summary: "Create an API key", description: "Answers the secret in `key` this once; only its SHA-256 is stored. Scopes narrow what the key may do (default `*`: everything an API key may do, see docs/SECURITY.md); nobody can give a key a power their role lacks.", tags: ["API Keys"], security: bearer },
+        detail: { summary: "Create an API key", description: "Answers the secret in `key` this once; only its SHA-256 is stored. Scopes narrow what the key may do (default `*`: everything an API key may do, see docs/SECURITY.md); nobody can give a key a power their role lacks.", tags: ["API Keys"], security: anyAuth },
       },
     )
     .delete(
@@ -225,5 +225,5 @@ export const apiKeyRoutes = (ctx: AppContext) =>
         if (!row) throw notFound("API key not found.");
         return keyInfo(row, ctx.clock());
       },
-      { team: "keys:write", params: m.KeyPathParams, response: { 200: m.ApiKeyInfo, ...err }, detail: { summary: "Revoke an API key", description: "Takes effect at once: the next request with the key answers 401.", tags: ["API Keys"], security: bearer } },
+      { team: "keys:write", params: m.KeyPathParams, response: { 200: m.ApiKeyInfo, ...err }, detail: { summary: "Revoke an API key", description: "Takes effect at once: the next request with the key answers 401.", tags: ["API Keys"], security: anyAuth } },
     );

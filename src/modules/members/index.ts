@@ -8,7 +8,7 @@ import * as m from "./model";
 import * as members from "./service";
 
 const err = { 400: m.ErrorResponse, 401: m.ErrorResponse, 403: m.ErrorResponse, 404: m.ErrorResponse, 409: m.ErrorResponse, 429: m.ErrorResponse };
-const security: Record<string, string[]>[] = [{ bearer: [] }, { sessionCookie: [] }];
+const security: Record<string, string[]>[] = [{ bearer: [] }, { sessionCookie: [] }, { apiKey: [] }];
 
 function roleOf(p: Principal): Role {
   if (p.kind !== "user") throw forbidden("API keys cannot manage members; log in.");
