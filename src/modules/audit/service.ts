@@ -3,7 +3,7 @@
  * transaction when there is one, so the record and the change land together or not at all.
  * Never pass document content in metadata. And the reader behind the audit log route.
  */
-import { and, desc, eq, gte, inArray, isNull, like, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { auditLog, memberships } from "../../db/schema";
 import { badRequest } from "../../lib/errors";
@@ -81,7 +81,10 @@ function teamScope(teamId: string): SQL {
 
 export function listAudit(db: Db, teamId: string, f: AuditFilter) {
   const conds: SQL[] = [teamScope(teamId)];
-  if (f.action) conds.push(f.action.endsWith("*") ? like(auditLog.action, `${f.action.slice(0, -1).replace(/[%_\\]/g, "\\$&")}%`) : eq(auditLog.action, f.action));
+  if (f.action) {
+    const prefix = f.action.slice(0, -1).replace(/[%_\\]/g, "\\$&");
+    conds.push(f.action.endsWith("*") ? sql`${auditLog.action} like ${`${prefix}%`} escape '\\'` : eq(auditLog.action, f.action));
+  }
   if (f.actor) conds.push(eq(auditLog.actorId, f.actor));
   if (f.actorType) conds.push(eq(auditLog.actorType, f.actorType));
   if (f.target) conds.push(eq(auditLog.targetId, f.target));
