@@ -59,9 +59,17 @@ export const OrgBalanceResponse = v.object({
   trial_credits_remaining: v.number(),
   trial_days_remaining: v.number(),
   trial_ends_at: v.optional(v.string()),
-  active_meters: v.array(v.record(v.string(), v.unknown())),
-  active_subscriptions: v.array(v.record(v.string(), v.unknown())),
-  granted_benefits: v.array(v.record(v.string(), v.unknown())),
+  /** Hosted billing (Polar) structures, kept for clients that read them: always empty on a self-hosted server. */
+  active_meters: v.array(v.object({ id: v.string(), meter_id: v.string(), meter_name: v.string(), balance: v.number(), consumed_units: v.number(), credited_units: v.number() })),
+  active_subscriptions: v.array(
+    v.object({
+      id: v.string(), product_id: v.string(), product_name: v.string(), price_id: v.string(), discount_id: v.optional(v.string()), started_at: v.string(),
+      ends_at: v.optional(v.string()), metadata: v.record(v.string(), v.unknown()), meters: v.array(v.unknown()),
+    }),
+  ),
+  granted_benefits: v.array(
+    v.object({ id: v.string(), benefit_id: v.string(), benefit_type: v.string(), granted_at: v.string(), properties: v.record(v.string(), v.unknown()), benefit_metadata: v.record(v.string(), v.unknown()) }),
+  ),
 });
 
 export const GrantRequest = v.object({
