@@ -120,3 +120,19 @@ export function sdkPermission(method: string): Permission {
 
 /** A new team in an organization may be made by whoever owns one of its teams. */
 export const canCreateTeam = (rolesInOrg: Role[]): boolean => rolesInOrg.includes("owner");
+
+/** The roles-and-powers table of docs/SECURITY.md, made from the sets above (a test checks the file holds exactly this). */
+export function renderPermissionTable(): string {
+  const yes = (b: boolean) => (b ? "yes" : "-");
+  const lines = [
+    "| Permission | What it allows | owner | admin | member | viewer | API key `*` | API key, named scope |",
+    "|---|---|---|---|---|---|---|---|",
+  ];
+  for (const p of PERMISSIONS) {
+    lines.push(`| \`${p}\` | ${PERMISSION_DESCRIPTIONS[p]} | ${ROLES.map((r) => yes(roleCan(r, p))).join(" | ")} | ${yes(apiKeyCan("*", p))} | ${yes(apiKeyCan(p, p))} |`);
+  }
+  return lines.join("\n");
+}
+
+/** A team always keeps an owner: true when changing `from` to `to` (null = removed) would leave none. */
+export const leavesNoOwner = (from: Role, to: Role | null, owners: number): boolean => from === "owner" && to !== "owner" && owners <= 1;

@@ -4,7 +4,7 @@ import type { AppContext } from "../../context";
 import { memberships, users } from "../../db/schema";
 import { badRequest, conflict, forbidden, notFound } from "../../lib/errors";
 import { recordAudit, type Actor } from "../audit/service";
-import { canAssignRole, canRemoveMember, isRole, type Role } from "../auth/permissions";
+import { canAssignRole, canRemoveMember, isRole, leavesNoOwner, type Role } from "../auth/permissions";
 import { addMembership, checkEmail, checkPassword, createUserInTeam, findUserByEmail, hashPassword } from "../auth/users";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -61,7 +61,7 @@ export function changeRole(ctx: AppContext, teamId: string, actorRole: Role, use
   if (!canAssignRole(actorRole, role, from)) throw forbidden(`Your role (${actorRole}) may not change a ${from} into a ${role}.`);
   const now = ctx.clock();
   ctx.db.transaction((tx) => {
-    if (from === "owner" && role !== "owner" && ownerCount({ db: tx as unknown as AppContext["db"] }, teamId) <= 1) throw conflict("A team keeps at least one owner: make someone else owner first.");
+    if (leavesNoOwner(from, role, ownerCount({ db: tx as unknown as AppContext["db"] }, teamId))) throw conflict("A team keeps at least one owner: make someone else owner first.");
     tx.update(memberships).set({ role }).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId))).run();
     recordAudit(tx, { teamId, actor, action: "member.role_changed", targetType: "user", targetId: userId, metadata: { from, to: role } }, now);
   });
@@ -74,7 +74,7 @@ export function removeMember(ctx: AppContext, teamId: string, actorRole: Role, u
   if (!canRemoveMember(actorRole, role)) throw forbidden(`Your role (${actorRole}) may not remove a ${role}.`);
   const now = ctx.clock();
   ctx.db.transaction((tx) => {
-    if (role === "owner" && ownerCount({ db: tx as unknown as AppContext["db"] }, teamId) <= 1) throw conflict("A team keeps at least one owner: make someone else owner first.");
+    if (leavesNoOwner(role, null, ownerCount({ db: tx as unknown as AppContext["db"] }, teamId))) throw conflict("A team keeps at least one owner: make someone else owner first.");
     tx.delete(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId))).run();
     recordAudit(tx, { teamId, actor, action: "member.removed", targetType: "user", targetId: userId, metadata: { role } }, now);
   });
