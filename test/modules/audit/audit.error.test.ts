@@ -8,7 +8,7 @@ let a: Tenant;
 beforeAll(async () => {
   t = await startTestServer();
   a = await seedTenant(t, "AuditErr", { useDefault: true });
-});
+}, 60_000);
 afterAll(() => t.close());
 
 const list = (query: string) => api(t, "GET", `${a.base}/audit-logs${query}`, { session: a.sessions.owner });

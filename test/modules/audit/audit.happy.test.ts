@@ -16,7 +16,7 @@ let offset = 0;
 beforeAll(async () => {
   t = await startTestServer({ auditRetentionDays: 30 }, { clock: () => Date.now() + offset });
   a = await seedTenant(t, "Audited", { useDefault: true });
-});
+}, 60_000);
 afterAll(() => t.close());
 
 const list = (query = "") => api(t, "GET", `${a.base}/audit-logs${query}`, { session: a.sessions.admin });

@@ -15,7 +15,7 @@ beforeAll(async () => {
   b = await seedTenant(t, "AuditB");
   await api(t, "POST", `${b.base}/api-keys`, { session: b.sessions.admin, body: { name: "b-only key" } });
   await api(t, "POST", "/api/v1/auth/login", { body: { email: b.users.member.email, password: "wrong password b" } });
-});
+}, 60_000);
 afterAll(() => t.close());
 
 describe("who reads the audit log", () => {

@@ -9,7 +9,7 @@ let a: Tenant;
 beforeAll(async () => {
   t = await startTestServer({ loginMaxFailures: 0 });
   a = await seedTenant(t, "Err", { useDefault: true });
-});
+}, 60_000);
 afterAll(() => t.close());
 
 const expectError = (res: { status: number; body: any }, status: number, code: string) => {

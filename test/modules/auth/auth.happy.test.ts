@@ -9,7 +9,7 @@ let a: Tenant;
 beforeAll(async () => {
   t = await startTestServer();
   a = await seedTenant(t, "Acme", { useDefault: true });
-});
+}, 60_000);
 afterAll(() => t.close());
 
 describe("login", () => {

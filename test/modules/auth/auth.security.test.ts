@@ -18,7 +18,7 @@ describe("CSRF", () => {
   beforeAll(async () => {
     t = await startTestServer();
     a = await seedTenant(t, "Csrf", { useDefault: true });
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   test("a cookie request that changes state without X-CSRF-Token answers 403 and changes nothing", async () => {
@@ -54,7 +54,7 @@ describe("session expiry", () => {
   beforeAll(async () => {
     t = await startTestServer({ sessionIdleMinutes: 30, sessionMaxHours: 2 }, { clock: () => Date.now() + offset });
     email = (await seedUser(t, defaultTeamOf(t).teamId, "member")).email;
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   test("a session unused for longer than the idle timeout ends", async () => {
@@ -98,7 +98,7 @@ describe("login throttling", () => {
   let offset = 0;
   beforeAll(async () => {
     t = await startTestServer({ loginMaxFailures: 3, loginWindowSeconds: 600, trustProxy: true }, { clock: () => Date.now() + offset });
-  });
+  }, 60_000);
   afterAll(() => t.close());
 
   const attempt = (email: string, password: string, ip = "203.0.113.7") => api(t, "POST", "/api/v1/auth/login", { body: { email, password }, headers: { "x-forwarded-for": ip } });
