@@ -1,4 +1,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import sharp from "sharp";
 import {
   createOcrEngine,
@@ -122,6 +125,26 @@ describe("OCR engine", () => {
     // The worker is still usable afterwards.
     const r = await engine.recognize(await Bun.file(PHOTOTEST).bytes());
     expect(r.text).toContain("quick brown");
+  });
+
+  test("other languages load from langDataDir", async () => {
+    // Any traineddata will do to exercise the loader: the embedded English one under another code.
+    const dir = mkdtempSync(join(tmpdir(), "ocr-langs-"));
+    try {
+      const eng = Bun.resolveSync("@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz", import.meta.dir);
+      await Bun.write(join(dir, "xyz.traineddata.gz"), Bun.file(eng));
+      const e = createOcrEngine({ langs: ["eng", "xyz"], langDataDir: dir });
+      try {
+        const bytes = await Bun.file(PHOTOTEST).bytes();
+        expect((await e.recognize(bytes, { lang: "xyz" })).text).toContain("quick brown");
+        expect((await e.recognize(bytes, { lang: "eng+xyz" })).text).toContain("quick brown");
+        expect((await e.recognize(bytes)).text).toContain("quick brown");
+      } finally {
+        await e.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("a closed engine refuses work", async () => {

@@ -44,7 +44,7 @@ async function loadModule(): Promise<any> {
 }
 
 async function readTraineddata(lang: string): Promise<Uint8Array> {
-  let bytes: Uint8Array | null = null;
+  let bytes: Uint8Array<ArrayBuffer> | null = null;
   if (config.langDataDir) {
     for (const name of [`${lang}.traineddata`, `${lang}.traineddata.gz`]) {
       const f = Bun.file(`${config.langDataDir}/${name}`);
