@@ -1,0 +1,197 @@
+/**
+ * Renders PDF pages to PNG on several threads: a pool of Bun Workers (one per core by default),
+ * each with its own pdfjs copy of the documents it was given. pdfjs and the PNG encoder are
+ * CPU-bound and single-threaded, so this is how rendering uses every core.
+ *
+ *   const pool = createRenderPool();               // workers start lazily, on first use
+ *   await pool.renderAll(bytes, 150, (n, page) => save(n, page.png));
+ *   const doc = await pool.open(bytes);            // or page by page:
+ *   const p3 = await doc.render(3, 150, { maxPixels: 40e6 });
+ *   await doc.close();
+ *   await pool.close();
+ *
+ * Errors are PdfError (kind and message as from openPdf) or plain Errors for programming errors.
+ * In a compiled binary, ./render-worker.ts must be an extra entrypoint of `bun build --compile`.
+ */
+import { PdfError, type PdfErrorKind, type RenderOptions, type RenderedPage } from "./index";
+import type { WorkerRequest, WorkerResponse } from "./render-worker";
+
+export interface PooledDocument {
+  readonly pageCount: number;
+  render(pageNumber: number, dpi: number, opts?: RenderOptions): Promise<RenderedPage>;
+  close(): Promise<void>;
+}
+
+export interface RenderPool {
+  /** Registers a PDF with the pool; workers open it when they first render one of its pages. */
+  open(bytes: Uint8Array): Promise<PooledDocument>;
+  /**
+   * Renders pages (all by default) across the pool; `onPage` is called as each page is done,
+   * in completion order. Rejects with the first error after the pages in flight have settled.
+   */
+  renderAll(
+    bytes: Uint8Array,
+    dpi: number,
+    onPage: (pageNumber: number, page: RenderedPage) => void | Promise<void>,
+    opts?: RenderOptions & { pages?: number[] },
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Pending = { resolve: (r: WorkerResponse & { ok: true }) => void; reject: (e: Error) => void };
+
+class PoolWorker {
+  worker: Worker;
+  busy = 0;
+  opened = new Map<number, Promise<unknown>>();
+  pending = new Map<number, Pending>();
+  dead = false;
+
+  constructor(onDeath: (w: PoolWorker) => void) {
+    this.worker = new Worker(new URL("./render-worker.ts", import.meta.url).href);
+    this.worker.onmessage = (e: MessageEvent<WorkerResponse>) => {
+      const res = e.data;
+      const p = this.pending.get(res.id);
+      if (!p) return;
+      this.pending.delete(res.id);
+      if (res.ok) p.resolve(res);
+      else p.reject(res.kind ? new PdfError(res.kind as PdfErrorKind, res.message) : new Error(res.message));
+    };
+    const die = (why: string) => {
+      if (this.dead) return;
+      this.dead = true;
+      for (const p of this.pending.values()) p.reject(new Error(`PDF render worker died: ${why}`));
+      this.pending.clear();
+      onDeath(this);
+    };
+    this.worker.onerror = (e) => die(e.message);
+    this.worker.addEventListener("close", () => die("exited"));
+  }
+
+  call(req: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<WorkerResponse & { ok: true }> {
+    if (this.dead) return Promise.reject(new Error("PDF render worker died"));
+    return new Promise((resolve, reject) => {
+      this.pending.set(req.id, { resolve, reject });
+      this.worker.postMessage(req, transfer);
+    });
+  }
+}
+
+export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
+  const size = Math.max(1, opts.workers ?? navigator.hardwareConcurrency ?? 2);
+  const workers: PoolWorker[] = [];
+  const docs = new Map<number, Uint8Array>();
+  const waiting: Array<() => void> = [];
+  let nextId = 1;
+  let nextDoc = 1;
+  let closed = false;
+
+  const onDeath = (w: PoolWorker) => {
+    const i = workers.indexOf(w);
+    if (i >= 0) workers.splice(i, 1);
+    waiting.shift()?.();
+  };
+
+  /** An idle worker (starting one if the pool is not full), waiting for one if all are busy. */
+  async function acquire(): Promise<PoolWorker> {
+    for (;;) {
+      if (closed) throw new Error("The render pool is closed");
+      const idle = workers.find((w) => w.busy === 0 && !w.dead);
+      if (idle) return idle;
+      if (workers.length < size) {
+        const w = new PoolWorker(onDeath);
+        workers.push(w);
+        return w;
+      }
+      await new Promise<void>((r) => waiting.push(r));
+    }
+  }
+
+  async function renderOn(doc: number, page: number, dpi: number, o: RenderOptions): Promise<RenderedPage> {
+    const w = await acquire();
+    w.busy++;
+    try {
+      let opening = w.opened.get(doc);
+      if (!opening) {
+        const bytes = docs.get(doc);
+        if (!bytes) throw new Error("The document was closed");
+        // Each worker gets its own copy (pdfjs takes ownership of the buffer it parses).
+        opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
+        w.opened.set(doc, opening);
+      }
+      await opening;
+      const r = await w.call({ op: "render", id: nextId++, doc, page, dpi, maxPixels: o.maxPixels });
+      return { png: r.png!, width: r.width!, height: r.height! };
+    } finally {
+      w.busy--;
+      waiting.shift()?.();
+    }
+  }
+
+  async function open(bytes: Uint8Array): Promise<PooledDocument> {
+    const doc = nextDoc++;
+    docs.set(doc, bytes.slice());
+    // Open it once up front in one worker: validates the PDF and learns the page count.
+    const w = await acquire();
+    w.busy++;
+    let pageCount: number;
+    try {
+      const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
+      w.opened.set(doc, opening);
+      pageCount = (await opening).pageCount!;
+    } catch (err) {
+      docs.delete(doc);
+      throw err;
+    } finally {
+      w.busy--;
+      waiting.shift()?.();
+    }
+    return {
+      pageCount,
+      render: (n, dpi, o = {}) => renderOn(doc, n, dpi, o),
+      async close() {
+        docs.delete(doc);
+        await Promise.all(
+          workers.filter((w) => w.opened.delete(doc)).map((w) => w.call({ op: "release", id: nextId++, doc }).catch(() => {})),
+        );
+      },
+    };
+  }
+
+  return {
+    open,
+    async renderAll(bytes, dpi, onPage, o = {}) {
+      const doc = await open(bytes);
+      try {
+        const pages = o.pages ?? Array.from({ length: doc.pageCount }, (_, i) => i + 1);
+        let next = 0;
+        let failure: unknown = null;
+        // One loop per worker pulls the next page: at most `size` renders in flight.
+        const loop = async () => {
+          while (failure === null && next < pages.length) {
+            const n = pages[next++]!;
+            try {
+              await onPage(n, await doc.render(n, dpi, o));
+            } catch (err) {
+              failure ??= err;
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(size, pages.length) }, loop));
+        if (failure !== null) throw failure;
+      } finally {
+        await doc.close();
+      }
+    },
+    async close() {
+      closed = true;
+      for (const r of waiting.splice(0)) r();
+      for (const w of workers.splice(0)) {
+        for (const p of w.pending.values()) p.reject(new Error("The render pool was closed"));
+        w.pending.clear();
+        w.dead = true;
+        w.worker.terminate();
+      }
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/**
+ * Worker thread of the render pool (./render-pool.ts): keeps its own pdfjs documents and renders
+ * pages on request. In a compiled binary this file must be an extra entrypoint of
+ * `bun build --compile` (src/pipeline/pdf/render-worker.ts).
+ */
+import { PdfError, type PdfDocumentHandle } from "./index";
+
+declare const self: Worker;
+
+export type WorkerRequest =
+  | { op: "open"; id: number; doc: number; bytes: Uint8Array }
+  | { op: "render"; id: number; doc: number; page: number; dpi: number; maxPixels?: number }
+  | { op: "release"; id: number; doc: number };
+
+export type WorkerResponse =
+  | { id: number; ok: true; pageCount?: number; png?: Uint8Array; width?: number; height?: number }
+  | { id: number; ok: false; kind?: string; message: string };
+
+const docs = new Map<number, Promise<PdfDocumentHandle>>();
+// Loaded on the first message, not imported statically: the engine's module graph has a
+// top-level await, and Bun drops messages that arrive before `onmessage` is assigned.
+let engine: Promise<typeof import("./engine")> | null = null;
+
+async function handle(req: WorkerRequest): Promise<WorkerResponse> {
+  if (req.op === "open") {
+    engine ??= import("./engine");
+    const opening = engine.then((m) => m.openDocument(req.bytes));
+    docs.set(req.doc, opening);
+    opening.catch(() => docs.delete(req.doc));
+    return { id: req.id, ok: true, pageCount: (await opening).pageCount };
+  }
+  const doc = docs.get(req.doc);
+  if (req.op === "release") {
+    docs.delete(req.doc);
+    await (await doc?.catch(() => null))?.close();
+    return { id: req.id, ok: true };
+  }
+  if (!doc) throw new Error(`document ${req.doc} is not open in this worker`);
+  const r = await (await doc).render(req.page, req.dpi, { maxPixels: req.maxPixels });
+  return { id: req.id, ok: true, png: r.png, width: r.width, height: r.height };
+}
+
+self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
+  const req = e.data;
+  let res: WorkerResponse;
+  try {
+    res = await handle(req);
+  } catch (err) {
+    res = err instanceof PdfError
+      ? { id: req.id, ok: false, kind: err.kind, message: err.message }
+      : { id: req.id, ok: false, message: String((err as Error)?.message ?? err) };
+  }
+  // Hand the PNG buffer over instead of copying it.
+  self.postMessage(res, "png" in res && res.png ? [res.png.buffer as ArrayBuffer] : []);
+};
