@@ -5,7 +5,7 @@
 import { Elysia } from "elysia";
 import { and, asc, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { memberships, teams } from "../../db/schema";
+import { memberships, organizations, teams } from "../../db/schema";
 import { badRequest, forbidden, notFound, unauthorized } from "../../lib/errors";
 import { enforce, tooManyRequests } from "../../lib/rate-limit";
 import { recordAudit } from "../audit/service";
@@ -123,10 +123,15 @@ export const authRoutes = (ctx: AppContext) =>
           };
         }
         const key = getApiKey(ctx.db, credential.teamId, credential.apiKeyId)!;
-        const team = ctx.db.select().from(teams).where(eq(teams.id, credential.teamId)).get()!;
+        const team = ctx.db
+          .select({ id: teams.id, name: teams.name, organizationId: teams.organizationId, organizationName: organizations.name })
+          .from(teams)
+          .innerJoin(organizations, eq(organizations.id, teams.organizationId))
+          .where(eq(teams.id, credential.teamId))
+          .get()!;
         return {
           status: "ok" as const, message: "Authenticated with an API key.", auth_type: "api_key" as const, api_key: keyInfo(key, now),
-          teams: [{ id: team.id, name: team.name, organization_id: team.organizationId, organization_name: "", role: null }],
+          teams: [{ id: team.id, name: team.name, organization_id: team.organizationId, organization_name: team.organizationName, role: null }],
         };
       },
       { anyAuth: true, response: { 200: m.VerifyResponse, ...err }, detail: { summary: "Who am I", description: "Answers who the caller is: the user and their teams and roles for a session (Bearer or cookie), or the key and its team for an API key.", tags: ["Authentication"], security: anyAuth } },
