@@ -46,6 +46,12 @@ export const serverSecrets = sqliteTable("server_secrets", {
   createdAt: integer("created_at").notNull(),
 });
 
+/** One row that the readiness check rewrites: proves the database takes a committed write. */
+export const healthProbe = sqliteTable("health_probe", {
+  id: integer("id").primaryKey(),
+  checkedAt: integer("checked_at").notNull(),
+});
+
 export const jobs = sqliteTable(
   "jobs",
   {
@@ -99,6 +105,8 @@ export const jobs = sqliteTable(
     sourceDeletedAt: integer("source_deleted_at"),
     /** When every page of the result had been read, which starts the 0-day retention clock. */
     resultsReadAt: integer("results_read_at"),
+    /** The X-Request-Id of the request that created the job; the worker's log lines carry it. */
+    requestId: text("request_id"),
   },
   (t) => [
     index("jobs_team_created_idx").on(t.teamId, t.createdAt),
