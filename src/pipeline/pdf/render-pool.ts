@@ -13,6 +13,7 @@
  * Errors are PdfError (kind and message as from openPdf) or plain Errors for programming errors.
  * In a compiled binary, ./render-worker.ts must be an extra entrypoint of `bun build --compile`.
  */
+import { existsSync } from "node:fs";
 import { PdfError, type PdfErrorKind, type RenderOptions, type RenderedPage } from "./index";
 import type { WorkerRequest, WorkerResponse } from "./render-worker";
 
@@ -38,6 +39,26 @@ export interface RenderPool {
   close(): Promise<void>;
 }
 
+/**
+ * Where the worker's code is. Under `bun run`/`bun test` it is the file next to this one. In a
+ * compiled binary `import.meta.url` is the executable's (`/$bunfs/root/<name>`) and the worker
+ * entrypoint is embedded as `/$bunfs/root/<its path relative to the entrypoints' common
+ * directory>.js` (e.g. `pipeline/pdf/render-worker.js` when the entrypoints are
+ * src/main.ts and src/pipeline/pdf/render-worker.ts): look for it there.
+ */
+function workerEntry(): string {
+  const here = new URL("./render-worker.ts", import.meta.url);
+  if (!import.meta.url.includes("$bunfs")) return here.href;
+  const dir = import.meta.dir;
+  for (const rel of ["pipeline/pdf", "src/pipeline/pdf", "pdf", "."]) {
+    const path = `${dir}/${rel}/render-worker.js`;
+    if (existsSync(path)) return path;
+  }
+  throw new Error(
+    "The PDF render worker is not in this binary: pass src/pipeline/pdf/render-worker.ts as an extra entrypoint of bun build --compile",
+  );
+}
+
 type Pending = { resolve: (r: WorkerResponse & { ok: true }) => void; reject: (e: Error) => void };
 
 class PoolWorker {
@@ -48,7 +69,7 @@ class PoolWorker {
   dead = false;
 
   constructor(onDeath: (w: PoolWorker) => void) {
-    this.worker = new Worker(new URL("./render-worker.ts", import.meta.url).href);
+    this.worker = new Worker(workerEntry());
     this.worker.onmessage = (e: MessageEvent<WorkerResponse>) => {
       const res = e.data;
       const p = this.pending.get(res.id);

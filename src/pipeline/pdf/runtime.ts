@@ -22,8 +22,19 @@ g.Path2D ??= canvas.Path2D;
 g.ImageData ??= canvas.ImageData;
 g.pdfjsWorker ??= pdfjsWorker;
 
-// Evaluated only now, after the globals above exist (a static import would be hoisted).
-const pdfjs = await import("pdfjs-dist/legacy/build/pdf.mjs");
+// Evaluated only now, after the globals above exist (a static import would be hoisted). While it
+// loads, pdfjs also tries to `require("@napi-rs/canvas")` itself, which fails in a compiled
+// binary and prints a harmless warning (the globals are already set): keep that line out of the logs.
+const warn = console.warn;
+console.warn = (...args: unknown[]) => {
+  if (!String(args[0]).startsWith('Warning: Cannot load "@napi-rs/canvas"')) warn(...args);
+};
+let pdfjs: typeof import("pdfjs-dist/legacy/build/pdf.mjs");
+try {
+  pdfjs = await import("pdfjs-dist/legacy/build/pdf.mjs");
+} finally {
+  console.warn = warn;
+}
 
 class EmbeddedDataFactory {
   constructor(_opts: unknown) {}
