@@ -131,13 +131,16 @@ const MAX_SIDE = 32_000;
 
 export async function renderPage(page: PDFPageProxy, dpi: number, maxPixels: number) {
   const base = page.getViewport({ scale: 1 });
-  let scale = dpi / 72;
-  const pixels = base.width * base.height * scale * scale;
-  if (pixels > maxPixels) scale *= Math.sqrt(maxPixels / pixels);
-  scale = Math.min(scale, MAX_SIDE / Math.max(base.width, base.height));
+  let scale = Math.min(dpi / 72, MAX_SIDE / Math.max(base.width, base.height));
+  let fit = Math.round;
+  const pixels = Math.round(base.width * scale) * Math.round(base.height * scale);
+  if (pixels > maxPixels) {
+    scale *= Math.sqrt(maxPixels / pixels);
+    fit = Math.floor; // rounding up could land a few pixels over the limit
+  }
   const viewport = page.getViewport({ scale });
-  const width = Math.max(1, Math.round(viewport.width));
-  const height = Math.max(1, Math.round(viewport.height));
+  const width = Math.max(1, fit(viewport.width));
+  const height = Math.max(1, fit(viewport.height));
   const c = canvas.createCanvas(width, height);
   const ctx = c.getContext("2d");
   await page.render({ canvas: c as never, canvasContext: ctx as never, viewport, background: "#ffffff" }).promise;

@@ -1,0 +1,42 @@
+import { afterAll, expect, test } from "bun:test";
+import { join } from "node:path";
+import { PDFDocument, StandardFonts } from "pdf-lib";
+import { PdfError } from "../../src/pipeline/pdf/index";
+import { createRenderPool } from "../../src/pipeline/pdf/render-pool";
+
+const pool = createRenderPool({ workers: 2 });
+afterAll(() => pool.close());
+
+async function pdfOf(pages: number) {
+  const pdf = await PDFDocument.create();
+  const font = await pdf.embedFont(StandardFonts.Helvetica);
+  for (let i = 1; i <= pages; i++) pdf.addPage([300, 400]).drawText(`Page ${i}`, { x: 40, y: 300, size: 24, font });
+  return pdf.save();
+}
+
+test("renderAll renders every page once, as PNGs of the right size", async () => {
+  const seen: number[] = [];
+  await pool.renderAll(await pdfOf(5), 144, (n, page) => {
+    seen.push(n);
+    expect([page.width, page.height]).toEqual([600, 800]);
+    expect([...page.png.subarray(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
+  });
+  expect(seen.sort()).toEqual([1, 2, 3, 4, 5]);
+});
+
+test("open + render single pages, and errors come back as PdfError", async () => {
+  const doc = await pool.open(await pdfOf(3));
+  expect(doc.pageCount).toBe(3);
+  const [a, b] = await Promise.all([doc.render(3, 72), doc.render(1, 72, { maxPixels: 10_000 })]);
+  expect([a.width, a.height]).toEqual([300, 400]);
+  expect(b.width * b.height).toBeLessThanOrEqual(10_000);
+  await doc.close();
+
+  const encrypted = new Uint8Array(await Bun.file(join(import.meta.dir, "../fixtures/pdf/encrypted-user-password.pdf")).arrayBuffer());
+  const err = await pool.open(encrypted).catch((e) => e);
+  expect(err).toBeInstanceOf(PdfError);
+  expect(err.kind).toBe("encrypted");
+  const empty = await PDFDocument.create();
+  const err2 = await pool.renderAll(await empty.save({ addDefaultPage: false }), 72, () => {}).catch((e) => e);
+  expect(err2.kind).toBe("empty");
+});
