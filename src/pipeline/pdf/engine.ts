@@ -135,8 +135,9 @@ export async function renderPage(page: PDFPageProxy, dpi: number, maxPixels: num
   let fit = Math.round;
   const pixels = Math.round(base.width * scale) * Math.round(base.height * scale);
   if (pixels > maxPixels) {
-    scale *= Math.sqrt(maxPixels / pixels);
-    fit = Math.floor; // rounding up could land a few pixels over the limit
+    // From the exact page area, so that floor(w) * floor(h) <= w * h = maxPixels.
+    scale = Math.sqrt(maxPixels / (base.width * base.height));
+    fit = Math.floor;
   }
   const viewport = page.getViewport({ scale });
   const width = Math.max(1, fit(viewport.width));
