@@ -25,8 +25,8 @@ const MAIN_ENTRY = "src/main.ts";
  */
 const WORKER_ENTRIES = ["src/pipeline/ocr/tesseract-worker.ts", "src/pipeline/pdf/render-worker.ts"];
 
-/** Runs before compiling when present: turns drizzle/*.sql into imports the binary embeds. */
-const PREBUILD_SCRIPTS = ["scripts/embed-migrations.ts"];
+/** Run before compiling when present: they turn drizzle/*.sql and public/ into imports the binary embeds. */
+const PREBUILD_SCRIPTS = ["scripts/embed-migrations.ts", "scripts/embed-public.ts"];
 
 const root = join(import.meta.dir, "..");
 

@@ -11,7 +11,7 @@ import { ConfigError, type Config } from "./config";
 import type { AppContext } from "./context";
 import { openDatabase, type Db } from "./db/client";
 import { migrate } from "./db/migrate";
-import { serverSecrets } from "./db/schema";
+import { jobs, serverSecrets } from "./db/schema";
 import { LocalStorage } from "./adapters/storage-local";
 import { S3Storage } from "./adapters/storage-s3";
 import type { StoragePort } from "./ports/storage";
@@ -45,7 +45,14 @@ import { bootstrapTenancy } from "./modules/auth/service";
 import { ocrRoutes } from "./modules/ocr";
 import { uploadRoutes } from "./modules/uploads";
 import { healthRoutes } from "./modules/health";
+import { Readiness } from "./modules/health/readiness";
+import { createServerMetrics } from "./modules/health/metrics";
+import { withStorageMetrics } from "./adapters/storage-metrics";
+import { timeMethods } from "./lib/metrics";
+import { acceptRequestId, enterRequest } from "./lib/request-id";
+import type { QueuePort } from "./ports/queue";
 import { docsPlugin } from "./modules/docs";
+import { dashboardPlugin } from "./modules/dashboard";
 import pkg from "../package.json";
 
 export interface AppDeps {
@@ -115,10 +122,14 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? Date.now;
   mkdirSync(config.dataDir, { recursive: true });
-  const db = openDatabase(join(config.dataDir, "leapocr.db"));
+  const dbPath = join(config.dataDir, "leapocr.db");
+  const db = openDatabase(dbPath);
   migrate(db);
-  const storage = createStorage(config, serverSecret(db, "upload-signing-key", clock()));
-  const queue = new SqliteQueue(db.$client, clock);
+  const metrics = config.metrics ? createServerMetrics() : null;
+  const rawStorage = createStorage(config, serverSecret(db, "upload-signing-key", clock()));
+  const storage = metrics ? withStorageMetrics(rawStorage, metrics.storageSeconds, metrics.storageErrors) : rawStorage;
+  const sqliteQueue = new SqliteQueue(db.$client, clock);
+  const queue: QueuePort = metrics ? timeMethods<QueuePort>(sqliteQueue, metrics.dbSeconds, {}, metrics.dbErrors) : sqliteQueue;
   const offline = new OfflineRoute({
     ocrDpi: config.ocrDpi,
     ocrWorkers: config.ocrWorkers,
@@ -133,6 +144,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     random: deps.retryRandom,
   });
   const models = deps.models ?? built.registry;
+  if (metrics) models.executor.observer = metrics.routeObserver;
   const runner = new PipelineRunner({
     queue,
     storage,
@@ -143,7 +155,12 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     logger,
     fetchDocument: (url) =>
       fetchDocumentBytes(url, { maxBytes: config.maxFileBytes, timeoutMs: config.urlFetchTimeoutSeconds * 1000, allowHosts: parseAllowHosts(config.urlAllowHosts) }),
+    observer: metrics?.runnerObserver,
     onJobFinished: (jobId) => {
+      if (metrics) {
+        const row = db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, jobId)).get();
+        if (row) metrics.jobs.inc({ status: row.status });
+      }
       // The event first: its payload may carry the results, which 0-day retention then counts as delivered.
       jobEvent(() => emitJobFinished(ctx, jobId), jobId);
       void retention.onJobFinished(jobId).catch((err) => logger.error("retention on job end failed", { job_id: jobId, error: String(err) }));
@@ -151,6 +168,9 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     onJobStarted: (jobId) => jobEvent(() => emitJobEvent(ctx, jobId, "job.processing"), jobId),
   });
   const ctx: AppContext = { config, db, storage, queue, models, logger, clock, wakeWorkers: () => runner.wake() };
+  const requestStarts = new WeakMap<Request, number>();
+  const readiness = new Readiness({ sqlite: db.$client, storage, dataDir: config.dataDir, minFreeDiskMb: config.minFreeDiskMb, clock });
+  metrics?.setSources({ queueStats: () => sqliteQueue.stats(), pagesInFlight: () => runner.pagesInFlight, dbPath });
   const jobEvent = (emit: () => unknown, jobId: string) => {
     try {
       emit();
@@ -163,8 +183,27 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const bootstrap = bootstrapTenancy(db, config.bootstrapApiKey, clock());
   bootstrapAdmin(db, config, clock());
   const auditRetention = new AuditRetentionScheduler(ctx);
+  const dashboard = dashboardPlugin(ctx);
 
   const app = new Elysia()
+    // Request id (X-Request-Id in and out, on every log line of the request) and HTTP metrics.
+    .onRequest(({ request, set }) => {
+      const requestId = acceptRequestId(request.headers.get("x-request-id"));
+      enterRequest({ requestId });
+      set.headers["x-request-id"] = requestId;
+      requestStarts.set(request, performance.now());
+    })
+    .onAfterResponse(({ request, route, set, response }) => {
+      const t0 = requestStarts.get(request);
+      const ms = t0 === undefined ? 0 : performance.now() - t0;
+      const status = response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200;
+      const label = route || "unmatched";
+      if (metrics) {
+        metrics.httpRequests.inc({ method: request.method, route: label, status });
+        metrics.httpSeconds.observe(ms / 1000, { method: request.method, route: label });
+      }
+      logger.debug("request", { method: request.method, route: label, status, ms: Math.round(ms * 10) / 10 });
+    })
     .onError(({ code, error, set }) => {
       const { status, body, headers } = errorBody(code, error, logger);
       set.status = status;
@@ -172,7 +211,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       return body;
     })
     .use(docsPlugin())
-    .use(healthRoutes(pkg.version))
+    .use(healthRoutes(pkg.version, { readiness, metrics, metricsToken: config.metricsToken }))
     .use(uploadRoutes(ctx))
     .use(ocrRoutes(ctx, "/api/v1", true))
     .use(subprocessorRoutes(ctx))
@@ -187,12 +226,15 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     .use(orgRoutes(ctx))
     .use(apiKeyRoutes(ctx))
     .use(memberRoutes(ctx))
-    .use(auditRoutes(ctx));
+    .use(auditRoutes(ctx))
+    .use(dashboard.app);
 
   return {
     app,
     ctx,
     runner,
+    readiness,
+    metrics,
     retention,
     webhooks,
     /** Starts the worker and the retention scheduler, after sweeping files no live job owns. */
@@ -202,15 +244,27 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       retention.start();
       webhooks.start();
       auditRetention.start();
+      readiness.phase = "ready";
     },
     /** The generated API key to print once at first start, when no bootstrap key was given. */
     firstApiKey: bootstrap.printedKey,
-    async close(): Promise<void> {
+    /**
+     * Stops the workers: pages in flight get `graceMs` to finish, then their leases are given
+     * back; the write-ahead log is checkpointed into the database file before it is closed.
+     */
+    async close(graceMs = 10_000): Promise<void> {
+      readiness.phase = "stopping";
+      dashboard.hub.stop();
       await retention.stop();
       await webhooks.stop();
       auditRetention.stop();
-      await runner.stop();
+      await runner.stop(graceMs);
       await models.close();
+      try {
+        db.$client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      } catch (err) {
+        logger.warn("WAL checkpoint at shutdown failed", { error: String(err) });
+      }
       db.$client.close();
     },
   };

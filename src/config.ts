@@ -69,12 +69,19 @@ export const SETTINGS = {
   auditRetentionDays: { flag: "audit-retention-days", env: "LEAPOCR_AUDIT_RETENTION_DAYS", help: "Days audit records are kept, apart from job retention (0 = forever)", default: 365, schema: int(0, 36_500) },
   adminEmail: { flag: "admin-email", env: "LEAPOCR_ADMIN_EMAIL", help: "Unattended install: at start, create this first owner of the default team when no user exists", default: "", schema: str() },
   adminPassword: { flag: "admin-password", env: "LEAPOCR_ADMIN_PASSWORD", help: "Password of that first owner (prefer the environment variable to the flag)", default: "", schema: str() },
+  metrics: { flag: "metrics", env: "LEAPOCR_METRICS", help: "Serve Prometheus metrics at /metrics", default: true, schema: bool() },
+  metricsToken: { flag: "metrics-token", env: "LEAPOCR_METRICS_TOKEN", help: "When set, /metrics needs Authorization: Bearer <token>", default: "", schema: str() },
+  minFreeDiskMb: { flag: "min-free-disk-mb", env: "LEAPOCR_MIN_FREE_DISK_MB", help: "Readiness (/api/v1/ready) fails when the data directory's disk has less free space than this", default: 512, schema: int(0) },
+  shutdownGraceSeconds: { flag: "shutdown-grace", env: "LEAPOCR_SHUTDOWN_GRACE_SECONDS", help: "On SIGTERM, seconds pages in flight may take to finish before their leases are given back for the next start", default: 25, schema: int(0, 3600) },
   logLevel: { flag: "log-level", env: "LEAPOCR_LOG_LEVEL", help: "debug, info, warn or error", default: "info", schema: v.picklist(["debug", "info", "warn", "error"]) },
   webhookRetryBaseMs: { flag: "webhook-retry-base-ms", env: "LEAPOCR_WEBHOOK_RETRY_BASE_MS", help: "First retry delay of a failed webhook delivery; doubles each attempt, with jitter, up to one hour", default: 30_000, schema: int(1, 3_600_000) },
   webhookMaxAttempts: { flag: "webhook-max-attempts", env: "LEAPOCR_WEBHOOK_MAX_ATTEMPTS", help: "Delivery attempts of one webhook event before it is marked failed", default: 8, schema: int(1, 50) },
   webhookDisableAfter: { flag: "webhook-disable-after", env: "LEAPOCR_WEBHOOK_DISABLE_AFTER", help: "Failed delivery attempts in a row after which a webhook subscription is disabled", default: 20, schema: int(1, 10_000) },
   webhookTimeoutSeconds: { flag: "webhook-timeout", env: "LEAPOCR_WEBHOOK_TIMEOUT", help: "Seconds a webhook receiver has to answer", default: 10, schema: int(1, 120) },
   webhookPollMs: { flag: "webhook-poll-ms", env: "LEAPOCR_WEBHOOK_POLL_MS", help: "How often the webhook dispatcher looks for due deliveries (new events wake it at once)", default: 1000, schema: int(10, 60_000) },
+  posthogKey: { flag: "posthog-key", env: "LEAPOCR_POSTHOG_KEY", help: "PostHog project key: the dashboard loads PostHog only when set (no tracking code at all otherwise)", default: "", schema: str() },
+  posthogHost: { flag: "posthog-host", env: "LEAPOCR_POSTHOG_HOST", help: "PostHog API host for the dashboard snippet (EU: https://eu.i.posthog.com, or your own proxy)", default: "https://us.i.posthog.com", schema: str() },
+  gaMeasurementId: { flag: "ga-measurement-id", env: "LEAPOCR_GA_MEASUREMENT_ID", help: "Google Analytics 4 measurement id (G-XXXX): the dashboard loads gtag only when set", default: "", schema: str() },
 } satisfies Record<string, Setting>;
 
 export type Config = { [K in keyof typeof SETTINGS]: v.InferOutput<(typeof SETTINGS)[K]["schema"]> };

@@ -1,0 +1,124 @@
+/**
+ * Live job progress for the dashboard as Server-Sent Events. One timer per server (not per
+ * browser tab) reads the jobs changed since its last look, every 500 ms and only while someone
+ * listens, and fans each change out to the subscribers of that job's team. A quiet stream gets
+ * a comment line every 15 s so proxies and Bun's idle timeout keep it open.
+ */
+import { and, gte, inArray } from "drizzle-orm";
+import type { AppContext } from "../../context";
+import { jobs } from "../../db/schema";
+
+export interface JobEvent {
+  id: string;
+  status: string;
+  stage: string;
+  file_name: string;
+  total_pages: number;
+  processed_pages: number;
+  failed_pages: number;
+  credits_used: number;
+  progress: number;
+  deleted: boolean;
+  error_message: string | null;
+}
+
+type Listener = (e: JobEvent) => void;
+
+const POLL_MS = 500;
+/** Rows are re-read this far back so a write landing in the same millisecond as a read is not missed; duplicates are dropped by signature. */
+const OVERLAP_MS = 2000;
+
+export class JobEventHub {
+  private readonly byTeam = new Map<string, Set<Listener>>();
+  private readonly lastSent = new Map<string, string>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private since = 0;
+
+  constructor(private readonly ctx: Pick<AppContext, "db" | "clock" | "logger">) {}
+
+  subscribe(teamId: string, listener: Listener): () => void {
+    let set = this.byTeam.get(teamId);
+    if (!set) this.byTeam.set(teamId, (set = new Set()));
+    set.add(listener);
+    if (!this.timer) {
+      this.since = this.ctx.clock() - OVERLAP_MS;
+      this.timer = setInterval(() => this.tick(), POLL_MS);
+    }
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.byTeam.delete(teamId);
+      if (this.byTeam.size === 0) this.stop();
+    };
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.lastSent.clear();
+  }
+
+  /** One query for all subscribed teams. Exposed for tests. */
+  tick(): void {
+    const teams = [...this.byTeam.keys()];
+    if (teams.length === 0) return;
+    const now = this.ctx.clock();
+    let rows;
+    try {
+      rows = this.ctx.db.select().from(jobs).where(and(inArray(jobs.teamId, teams), gte(jobs.updatedAt, this.since - OVERLAP_MS))).all();
+    } catch (err) {
+      this.ctx.logger.error("job events poll failed", { error: String(err) });
+      return;
+    }
+    this.since = now;
+    for (const j of rows) {
+      const e: JobEvent = {
+        id: j.id, status: j.status, stage: j.stage, file_name: j.fileName, total_pages: j.totalPages, processed_pages: j.processedPages,
+        failed_pages: j.failedPages, credits_used: j.creditsUsed, deleted: j.deletedAt !== null, error_message: j.errorMessage,
+        progress: j.stage === "done" ? 100 : j.totalPages > 0 ? Math.floor((j.processedPages / j.totalPages) * 100) : 0,
+      };
+      const sig = `${e.status}|${e.stage}|${e.processed_pages}|${e.total_pages}|${e.failed_pages}|${e.deleted}`;
+      if (this.lastSent.get(j.id) === sig) continue;
+      this.lastSent.set(j.id, sig);
+      for (const l of this.byTeam.get(j.teamId) ?? []) l(e);
+    }
+    // Forget jobs that are finished and quiet, so the map stays small on a long-running server.
+    if (this.lastSent.size > 10_000) this.lastSent.clear();
+  }
+}
+
+/** The text/event-stream response for one subscriber. */
+export function eventStream(hub: JobEventHub, teamId: string, signal: AbortSignal): Response {
+  const enc = new TextEncoder();
+  let unsubscribe = () => {};
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      const send = (text: string) => {
+        try {
+          controller.enqueue(enc.encode(text));
+        } catch {
+          close();
+        }
+      };
+      const close = () => {
+        unsubscribe();
+        if (heartbeat) clearInterval(heartbeat);
+        try {
+          controller.close();
+        } catch {}
+      };
+      // retry: how long the browser's EventSource waits before reconnecting after a drop.
+      send("retry: 2000\n: connected\n\n");
+      unsubscribe = hub.subscribe(teamId, (e) => send(`event: job\ndata: ${JSON.stringify(e)}\n\n`));
+      heartbeat = setInterval(() => send(": keep-alive\n\n"), 15_000);
+      signal.addEventListener("abort", close, { once: true });
+    },
+    cancel() {
+      unsubscribe();
+      if (heartbeat) clearInterval(heartbeat);
+    },
+  });
+  return new Response(stream, {
+    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no", connection: "keep-alive" },
+  });
+}
