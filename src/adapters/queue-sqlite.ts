@@ -1,6 +1,6 @@
 /** The SQLite job queue. Every state change is one short transaction on the one connection. */
 import type { Database } from "bun:sqlite";
-import type { ClaimedJob, ClaimedPage, ExtractionOutcome, JobOptions, PageResultRow, QueuePort } from "../ports/queue";
+import type { ClaimedJob, ClaimedPage, ExtractionOutcome, JobOptions, PageResultRow, QueuePort, QueueStats } from "../ports/queue";
 import { newId } from "../lib/ids";
 
 export class SqliteQueue implements QueuePort {
@@ -11,8 +11,8 @@ export class SqliteQueue implements QueuePort {
 
   jobOptions(jobId: string): JobOptions | null {
     const row = this.sqlite
-      .query<{ model: string; format: string; instructions: string | null; schema_json: string | null; extract_bounding_boxes: number; detected_type: string | null }, [string]>(
-        `SELECT model, format, instructions, schema_json, extract_bounding_boxes, detected_type FROM jobs WHERE id = ?1 AND deleted_at IS NULL`,
+      .query<{ model: string; format: string; instructions: string | null; schema_json: string | null; extract_bounding_boxes: number; detected_type: string | null; request_id: string | null }, [string]>(
+        `SELECT model, format, instructions, schema_json, extract_bounding_boxes, detected_type, request_id FROM jobs WHERE id = ?1 AND deleted_at IS NULL`,
       )
       .get(jobId);
     if (!row) return null;
@@ -23,23 +23,24 @@ export class SqliteQueue implements QueuePort {
       schemaJson: row.schema_json,
       extractBoundingBoxes: row.extract_bounding_boxes === 1,
       detectedType: row.detected_type,
+      requestId: row.request_id,
     };
   }
 
   claimJobToSplit(owner: string, leaseMs: number): ClaimedJob | null {
     const now = this.now();
     const row = this.sqlite
-      .query<{ id: string; team_id: string; source: string; source_url: string | null }, [string, number, number]>(
+      .query<{ id: string; team_id: string; source: string; source_url: string | null; request_id: string | null }, [string, number, number]>(
         `UPDATE jobs SET stage = 'splitting', lease_owner = ?1, lease_expires_at = ?2 + ?3, attempts = attempts + 1,
                          started_at = coalesce(started_at, ?2), updated_at = ?2
          WHERE id = (SELECT id FROM jobs WHERE deleted_at IS NULL AND
                       (stage = 'queued' OR (stage = 'splitting' AND lease_expires_at < ?2))
                      ORDER BY created_at LIMIT 1)
-         RETURNING id, team_id, source, source_url`,
+         RETURNING id, team_id, source, source_url, request_id`,
       )
       .get(owner, now, leaseMs);
     if (!row) return null;
-    return { id: row.id, teamId: row.team_id, source: row.source as ClaimedJob["source"], sourceUrl: row.source_url };
+    return { id: row.id, teamId: row.team_id, source: row.source as ClaimedJob["source"], sourceUrl: row.source_url, requestId: row.request_id };
   }
 
   pagesReady(jobId: string, owner: string, totalPages: number, detectedType: string, sizeBytes: number): boolean {
@@ -148,6 +149,38 @@ export class SqliteQueue implements QueuePort {
     this.sqlite
       .query(`UPDATE pages SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_owner = ?2 AND status = 'processing'`)
       .run(pageId, owner);
+  }
+
+  releaseJob(jobId: string, owner: string): boolean {
+    return (
+      this.sqlite
+        .query(`UPDATE jobs SET stage = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_owner = ?2 AND stage = 'splitting'`)
+        .run(jobId, owner).changes === 1
+    );
+  }
+
+  releaseExtraction(jobId: string, owner: string): boolean {
+    return (
+      this.sqlite
+        .query(`UPDATE jobs SET stage = 'pages', lease_owner = NULL, lease_expires_at = NULL WHERE id = ?1 AND lease_owner = ?2 AND stage = 'extracting'`)
+        .run(jobId, owner).changes === 1
+    );
+  }
+
+  stats(): QueueStats {
+    const jobs = this.sqlite
+      .query<{ queued: number | null; active: number | null }, []>(
+        `SELECT sum(stage = 'queued') AS queued, sum(stage IN ('splitting', 'pages', 'extracting')) AS active
+         FROM jobs WHERE stage IN ('queued', 'splitting', 'pages', 'extracting') AND deleted_at IS NULL`,
+      )
+      .get();
+    const pages = this.sqlite
+      .query<{ pending: number | null; processing: number | null }, []>(
+        `SELECT sum(p.status = 'pending') AS pending, sum(p.status = 'processing') AS processing
+         FROM pages p JOIN jobs j ON j.id = p.job_id WHERE j.stage = 'pages' AND j.deleted_at IS NULL AND p.status IN ('pending', 'processing')`,
+      )
+      .get();
+    return { jobsQueued: jobs?.queued ?? 0, jobsActive: jobs?.active ?? 0, pagesPending: pages?.pending ?? 0, pagesProcessing: pages?.processing ?? 0 };
   }
 
   finishJobIfDone(jobId: string, creditsPerPage: number): boolean {

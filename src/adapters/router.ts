@@ -17,6 +17,13 @@ export interface ExecutorOptions {
   logger?: Logger;
 }
 
+/** Metrics hooks (set by app.ts): one call per attempt, per retry and per fallback to the next route. */
+export interface RouteObserver {
+  attempt(o: { step: StepName; route: string; provider: string; seconds: number; outcome: string }): void;
+  retry(o: { step: StepName; route: string; provider: string; kind: string }): void;
+  fallback(o: { step: StepName; route: string; provider: string }): void;
+}
+
 const STEP_NAMES: Record<StepName, string> = { ocr: "OCR", refine: "Refinement", boxes: "Bounding boxes", structured: "Structured extraction" };
 
 export class RouteExecutor {
@@ -25,6 +32,8 @@ export class RouteExecutor {
   private readonly perRoute = new WeakMap<ModelRoute, Semaphore>();
   private readonly sleep: Sleep;
   private readonly logger: Logger;
+  /** Metrics hooks; none by default. */
+  observer: RouteObserver | null = null;
 
   constructor(o: ExecutorOptions = {}) {
     this.retry = o.retry ?? new RetryPolicy(DEFAULT_RETRY);
@@ -55,16 +64,21 @@ export class RouteExecutor {
     if (routes.length === 0) throw new StepFailedError(`${STEP_NAMES[step]} has no routes configured for this model.`);
     const reasons: string[] = [];
     let lastOther: unknown = null;
-    for (const route of routes) {
+    for (const [index, route] of routes.entries()) {
+      if (index > 0) this.observer?.fallback({ step, route: route.name, provider: route.provider });
       let attempt = 0;
       while (true) {
         attempt++;
+        let t0 = 0;
         try {
           // Rendering happens before taking a slot, so slots are spent only on the provider's time.
           await ctx.prepare?.(route);
+          t0 = performance.now();
           const value = await this.attempt(route, call, ctx.signal);
+          this.observer?.attempt({ step, route: route.name, provider: route.provider, seconds: (performance.now() - t0) / 1000, outcome: "ok" });
           return { value, route, attempts: attempt };
         } catch (err) {
+          if (t0) this.observer?.attempt({ step, route: route.name, provider: route.provider, seconds: (performance.now() - t0) / 1000, outcome: err instanceof RouteError ? err.kind : "error" });
           if (ctx.signal?.aborted) throw err;
           if (!(err instanceof RouteError)) {
             lastOther = err;
@@ -80,6 +94,7 @@ export class RouteExecutor {
             reasons.push(`${route.name}: ${err.message}${attempt > 1 ? ` (after ${attempt} attempts)` : ""}`);
             break;
           }
+          this.observer?.retry({ step, route: route.name, provider: route.provider, kind: err.kind });
           await this.sleep(delay, ctx.signal);
         }
       }

@@ -10,7 +10,7 @@ import type { PageRequest } from "../ports/model";
 import type { ModelRegistry } from "../adapters/router";
 import { RouteError, StepFailedError } from "../adapters/retry";
 import { runPageSteps, runStructuredStep } from "./steps";
-import type { Logger } from "../lib/logger";
+import { withFields, type Logger } from "../lib/logger";
 import { FetchError } from "../lib/url-fetch";
 import { IngestError, sniffDocumentType, type DocumentType } from "./ingest";
 import { DocumentError, openDocument, type DocumentLimits, type OpenedDocument } from "./document";
@@ -29,6 +29,14 @@ export interface RunnerOptions {
   onJobFinished?: (jobId: string) => void;
   /** Called when a job has been split into pages and starts processing them. */
   onJobStarted?: (jobId: string) => void;
+  /** Metrics hooks. */
+  observer?: RunnerObserver;
+}
+
+export interface RunnerObserver {
+  pageStarted(): void;
+  /** released: given back unfinished at shutdown, for the next process to take. */
+  pageEnded(outcome: "completed" | "failed" | "released", seconds: number): void;
 }
 
 export const sourceKey = (jobId: string) => `jobs/${jobId}/source`;
@@ -57,6 +65,11 @@ export class PipelineRunner {
   private wakeUp: (() => void) | null = null;
   private docs = new Map<string, Promise<OpenedDocument>>();
   private loopDone: Promise<void> | null = null;
+  /** Work this process holds a lease on, so that shutdown can give back what did not finish. */
+  private pagesHeld = new Map<string, { page: ClaimedPage; started: number }>();
+  private splitsHeld = new Set<string>();
+  private extractionsHeld = new Set<string>();
+  private stopped = false;
 
   constructor(private readonly o: RunnerOptions) {}
 
@@ -69,12 +82,37 @@ export class PipelineRunner {
     this.loopDone = this.loop();
   }
 
-  /** Stops taking work, lets pages in flight finish until the deadline, then releases the rest. */
+  /** Pages being read right now. */
+  get pagesInFlight(): number {
+    return this.pagesHeld.size;
+  }
+
+  /**
+   * Stops taking work, lets pages in flight finish until the deadline, then gives back the
+   * leases of what is still running (pages to pending, a split job to queued, an extraction to
+   * its pages stage) so the next process takes them at once instead of after the lease expires.
+   * Nothing this process does afterwards is written: a page that finishes late is dropped.
+   */
   async stop(deadlineMs = 10_000): Promise<void> {
     this.running = false;
     this.wake();
     await this.loopDone;
-    await Promise.race([Promise.allSettled([...this.inFlight]), Bun.sleep(deadlineMs)]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise<void>((r) => (timer = setTimeout(r, deadlineMs)))]);
+    clearTimeout(timer);
+    this.stopped = true;
+    const released = { pages: 0, jobs: 0, extractions: 0 };
+    for (const { page, started } of this.pagesHeld.values()) {
+      this.o.queue.releasePage(page.pageId, this.owner);
+      this.o.observer?.pageEnded("released", (performance.now() - started) / 1000);
+      released.pages++;
+    }
+    for (const jobId of this.splitsHeld) if (this.o.queue.releaseJob(jobId, this.owner)) released.jobs++;
+    for (const jobId of this.extractionsHeld) if (this.o.queue.releaseExtraction(jobId, this.owner)) released.extractions++;
+    this.pagesHeld.clear();
+    this.splitsHeld.clear();
+    this.extractionsHeld.clear();
+    if (released.pages + released.jobs + released.extractions > 0) this.o.logger.info("released unfinished work for the next start", released);
     for (const doc of this.docs.values()) void doc.then((d) => d.close()).catch(() => {});
     this.docs.clear();
   }
@@ -119,7 +157,8 @@ export class PipelineRunner {
   }
 
   private async split(job: ClaimedJob): Promise<void> {
-    const log = this.o.logger;
+    const log = withFields(this.o.logger, { job_id: job.id, request_id: job.requestId ?? undefined });
+    this.splitsHeld.add(job.id);
     try {
       let bytes = await this.o.storage.get(sourceKey(job.id));
       if (!bytes && job.source === "url" && job.sourceUrl) {
@@ -133,22 +172,26 @@ export class PipelineRunner {
       const type = sniffDocumentType(bytes);
       const doc = await this.openDoc(job.id, bytes, type);
       if (doc.pageCount === 0) throw new DocumentError("The document has no pages.");
+      if (this.stopped) return;
       if (!this.o.queue.pagesReady(job.id, this.owner, doc.pageCount, type, bytes.length)) {
         this.dropDoc(job.id);
         // Deleted while we were fetching or opening it: leave no file behind.
         if (!this.o.queue.jobOptions(job.id)) await this.o.storage.deletePrefix(`jobs/${job.id}`);
         return;
       }
-      log.info("job split into pages", { job_id: job.id, pages: doc.pageCount, type });
+      log.info("job split into pages", { pages: doc.pageCount, type, bytes: bytes.length });
       this.o.onJobStarted?.(job.id);
     } catch (err) {
       this.dropDoc(job.id);
+      if (this.stopped) return;
       const message = userMessage(err);
       if (!(err instanceof IngestError || err instanceof DocumentError || err instanceof FetchError)) {
-        log.error("job split failed", { job_id: job.id, error: String(err) });
-      }
+        log.error("job split failed", { error: String(err) });
+      } else log.info("job failed", { reason: "unreadable document" });
       this.o.queue.failJob(job.id, this.owner, message);
       this.o.onJobFinished?.(job.id);
+    } finally {
+      this.splitsHeld.delete(job.id);
     }
   }
 
@@ -174,9 +217,16 @@ export class PipelineRunner {
   }
 
   private async processPage(page: ClaimedPage): Promise<void> {
-    const { queue, logger } = this.o;
-    const renew = setInterval(() => queue.renewPageLease(page.pageId, this.owner, this.o.leaseMs), Math.max(1000, this.o.leaseMs / 3));
+    const { queue } = this.o;
+    const started = performance.now();
+    this.pagesHeld.set(page.pageId, { page, started });
+    this.o.observer?.pageStarted();
+    const renew = setInterval(() => {
+      if (!this.stopped) queue.renewPageLease(page.pageId, this.owner, this.o.leaseMs);
+    }, Math.max(1000, this.o.leaseMs / 3));
     const options = queue.jobOptions(page.jobId);
+    const logger = withFields(this.o.logger, { job_id: page.jobId, request_id: options?.requestId ?? undefined });
+    let outcome: "completed" | "failed" = "completed";
     try {
       if (!options) return; // deleted while queued
       const model = this.o.models.get(options.model);
@@ -189,6 +239,7 @@ export class PipelineRunner {
         schema: options.schemaJson ? (JSON.parse(options.schemaJson) as Record<string, unknown>) : undefined,
       };
       const output = await runPageSteps(model, this.o.models.executor, doc.page(page.pageNumber), request, { jobId: page.jobId, logger });
+      if (this.stopped) return; // released at shutdown: the next process reads it again
       queue.completePage(page, this.owner, {
         result: output.markdown,
         confidence: output.confidence ?? null,
@@ -199,13 +250,17 @@ export class PipelineRunner {
         inputTokens: output.usage?.inputTokens ?? null,
         outputTokens: output.usage?.outputTokens ?? null,
       });
+      logger.debug("page done", { page: page.pageNumber, route: output.route, ms: Math.round(performance.now() - started) });
     } catch (err) {
-      logger.warn("page failed", { job_id: page.jobId, page: page.pageNumber, error: String(err) });
+      if (this.stopped) return;
+      outcome = "failed";
+      logger.warn("page failed", { page: page.pageNumber, error: String(err) });
       queue.failPage(page, this.owner, userMessage(err));
     } finally {
       clearInterval(renew);
+      if (this.pagesHeld.delete(page.pageId) && options) this.o.observer?.pageEnded(outcome, (performance.now() - started) / 1000);
     }
-    if (options) await this.finish(page.jobId, options.model, options.format);
+    if (options && !this.stopped) await this.finish(page.jobId, options.model, options.format, options.requestId);
   }
 
   /**
@@ -213,21 +268,25 @@ export class PipelineRunner {
    * the document-level extraction (one process, under a lease), then finish with its object or
    * its reason.
    */
-  private async finish(jobId: string, modelName: string, format: string): Promise<void> {
-    const { queue, logger } = this.o;
+  private async finish(jobId: string, modelName: string, format: string, requestId?: string | null): Promise<void> {
+    const { queue } = this.o;
+    const logger = withFields(this.o.logger, { job_id: jobId, request_id: requestId ?? undefined });
     const model = this.o.models.get(modelName);
     const creditsPerPage = model?.creditsPerPage ?? 0;
     if (format !== "structured") {
       if (queue.finishJobIfDone(jobId, creditsPerPage)) {
         this.dropDoc(jobId);
-        logger.info("job finished", { job_id: jobId });
+        logger.info("job finished");
         this.o.onJobFinished?.(jobId);
       }
       return;
     }
     if (!queue.claimExtraction(jobId, this.owner, this.o.leaseMs)) return;
+    this.extractionsHeld.add(jobId);
     this.dropDoc(jobId);
-    const renew = setInterval(() => queue.claimExtraction(jobId, this.owner, this.o.leaseMs), Math.max(1000, this.o.leaseMs / 3));
+    const renew = setInterval(() => {
+      if (!this.stopped) queue.claimExtraction(jobId, this.owner, this.o.leaseMs);
+    }, Math.max(1000, this.o.leaseMs / 3));
     let outcome: ExtractionOutcome;
     try {
       const options = queue.jobOptions(jobId);
@@ -239,13 +298,15 @@ export class PipelineRunner {
       const out = await runStructuredStep(model, this.o.models.executor, { pages, schema, instructions: options.instructions ?? undefined }, { jobId });
       outcome = { resultJson: JSON.stringify(out.value), inputTokens: out.usage?.inputTokens ?? null, outputTokens: out.usage?.outputTokens ?? null };
     } catch (err) {
-      logger.warn("structured extraction failed", { job_id: jobId, error: String(err) });
+      logger.warn("structured extraction failed", { error: String(err) });
       outcome = { error: userMessage(err) };
     } finally {
       clearInterval(renew);
     }
+    if (this.stopped) return;
+    this.extractionsHeld.delete(jobId);
     if (queue.finishExtraction(jobId, this.owner, outcome, creditsPerPage)) {
-      logger.info("job finished", { job_id: jobId });
+      logger.info("job finished");
       this.o.onJobFinished?.(jobId);
     }
   }

@@ -8,6 +8,8 @@ export interface ClaimedJob {
   teamId: string;
   source: "direct" | "url";
   sourceUrl: string | null;
+  /** The request that created the job (for log lines). */
+  requestId: string | null;
 }
 
 export interface ClaimedPage {
@@ -42,6 +44,18 @@ export interface JobOptions {
   schemaJson: string | null;
   extractBoundingBoxes: boolean;
   detectedType: string | null;
+  /** The request that created the job (for log lines). */
+  requestId: string | null;
+}
+
+/** Work waiting and in progress, read at each metrics scrape. */
+export interface QueueStats {
+  /** Jobs whose file is stored and that wait to be split into pages. */
+  jobsQueued: number;
+  /** Jobs being split or processed. */
+  jobsActive: number;
+  pagesPending: number;
+  pagesProcessing: number;
 }
 
 export interface QueuePort {
@@ -59,6 +73,12 @@ export interface QueuePort {
   failPage(page: ClaimedPage, owner: string, message: string): void;
   /** Gives back a page without counting it (shutdown). */
   releasePage(pageId: string, owner: string): void;
+  /** Gives back a job this owner was splitting: it is queued again (shutdown). Answers true when it did. */
+  releaseJob(jobId: string, owner: string): boolean;
+  /** Gives back a structured job's extraction this owner holds: it waits for it again (shutdown). */
+  releaseExtraction(jobId: string, owner: string): boolean;
+  /** Counts of queued and running work. */
+  stats(): QueueStats;
   /** Finishes a markdown job when no page is left; charges credits once. Answers true when it did. */
   finishJobIfDone(jobId: string, creditsPerPage: number): boolean;
   /**

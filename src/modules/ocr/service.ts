@@ -16,6 +16,7 @@ import { assertCanSpend } from "../credits/service";
 import type { Actor } from "../audit/service";
 import type { DirectUploadRequest, UrlUploadRequest } from "./model";
 import { checkUsableSchema } from "../../pipeline/structured";
+import { currentRequestId } from "../../lib/request-id";
 
 /** Parts stay below S3's 5 GB limit and well below what one PUT should carry. */
 const MAX_PART_BYTES = 50 * 1024 * 1024;
@@ -79,7 +80,7 @@ export async function createDirectUpload(ctx: AppContext, auth: ApiKeyAuth, body
       id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "awaiting_upload",
       fileName: body.file_name, declaredContentType: contentType, declaredSize: body.file_size, source: "direct",
       uploadId, uploadParts: partCount, uploadExpiresAt: expiresAt.getTime(), createdAt: now, updatedAt: now,
-      ...options,
+      requestId: currentRequestId(), ...options,
     })
     .run();
     onJobCreated(ctx, auth, jobId, body.save_as_template ?? false, tx);
@@ -169,7 +170,7 @@ export async function createUrlJob(ctx: AppContext, auth: ApiKeyAuth, body: UrlU
   const fileName = body.file_name ?? (decodeURIComponent(url.pathname.split("/").pop() ?? "") || "document");
   ctx.db.transaction((tx) => {
     tx.insert(jobs)
-      .values({ id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "queued", fileName, source: "url", sourceUrl: url.toString(), createdAt: now, updatedAt: now, ...options })
+      .values({ id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "queued", fileName, source: "url", sourceUrl: url.toString(), createdAt: now, updatedAt: now, requestId: currentRequestId(), ...options })
       .run();
     onJobCreated(ctx, auth, jobId, body.save_as_template ?? false, tx);
   });
