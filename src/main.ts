@@ -21,12 +21,24 @@ async function serve(flags: Record<string, string>): Promise<void> {
     console.log(`\nFirst API key for the default team (shown once, store it now):\n  ${server.firstApiKey}\n`);
   }
   let stopping = false;
+  // SIGTERM (docker stop, systemd, Kubernetes): readiness fails at once, the listener closes,
+  // pages in flight get the grace period, unfinished leases are given back, the WAL is
+  // checkpointed and the database closed. A second signal exits at once.
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    const logger = server.ctx.logger;
+    if (stopping) {
+      logger.warn("second signal: exiting without waiting", { signal });
+      process.exit(1);
+    }
     stopping = true;
-    server.ctx.logger.info("shutting down", { signal });
-    await server.app.stop();
-    await server.close();
+    const graceMs = config.shutdownGraceSeconds * 1000;
+    logger.info("shutting down", { signal, grace_seconds: config.shutdownGraceSeconds, pages_in_flight: server.runner.pagesInFlight });
+    server.readiness.phase = "stopping";
+    // Requests under way may finish; keep-alive connections must not hold the exit.
+    await Promise.race([server.app.stop(), Bun.sleep(Math.min(graceMs, 5000))]);
+    void server.app.stop(true).catch(() => {});
+    await server.close(graceMs);
+    logger.info("stopped", { signal });
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
@@ -52,6 +64,14 @@ async function main(argv: string[]): Promise<void> {
   const command = rest[0] ?? "serve";
   if (command === "serve") return serve(flags);
   if (command === "healthcheck") return healthcheck(flags);
+  if (command === "backup") {
+    const { runBackup } = await import("./cli/backup");
+    return runBackup(rest.slice(1), flags);
+  }
+  if (command === "ocr") {
+    const { runOcr } = await import("./cli/ocr");
+    return runOcr(rest.slice(1), flags);
+  }
   if (command === "credits") {
     const { runCreditsCli } = await import("./modules/credits/cli");
     return runCreditsCli(rest[1], flags);
