@@ -104,6 +104,59 @@ describe("bad files end with a clear error", () => {
   });
 });
 
+describe("documents the server cannot read", () => {
+  const fixture = (name: string) => Bun.file(new URL(`../../fixtures/pdf/${name}`, import.meta.url)).bytes();
+  test("a password-protected PDF fails with a message saying to remove the password", async () => {
+    const jobId = await client.upload(await fixture("encrypted-user-password.pdf"), "locked.pdf");
+    const status = await client.waitForJob(jobId);
+    expect(status.status).toBe("failed");
+    expect(status.error_message).toMatch(/password/i);
+  });
+  test("an empty file is refused at complete", async () => {
+    const init = await direct({ file_size: 1 });
+    // A zero-byte part cannot be sent; a 1-byte file that is not a document is refused by type.
+    const put = await fetch(init.body.parts[0].upload_url, { method: "PUT", body: new Uint8Array([0]) });
+    const res = await client.call("POST", `/ocr/uploads/${init.body.job_id}/complete`, { parts: [{ part_number: 1, etag: put.headers.get("etag") }] });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toContain("PDF, PNG, JPEG, WebP or TIFF");
+  });
+  test("a truncated PNG fails with a message about a damaged image", async () => {
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 1, 0]);
+    const jobId = await client.upload(png, "cut.png", { contentType: "image/png" });
+    const status = await client.waitForJob(jobId);
+    expect(status.status).toBe("failed");
+    expect(status.error_message).toMatch(/damaged|incomplete/i);
+  });
+  test("a page over the pixel limit fails with the limit in the message, and other jobs are untouched", async () => {
+    const small = await startTestServer({ maxPagePixels: 10_000 });
+    try {
+      const c = new SdkClient(small.baseUrl, small.apiKey);
+      const { loadSharp } = await import("../../../src/lib/sharp");
+      const sharp = await loadSharp();
+      const big = new Uint8Array(await sharp({ create: { width: 400, height: 400, channels: 3, background: "#fff" } }).png().toBuffer());
+      const jobId = await c.upload(big, "big.png", { contentType: "image/png" });
+      const status = await c.waitForJob(jobId);
+      expect(status.status).toBe("failed");
+      expect(status.error_message).toContain("10000");
+    } finally {
+      await small.close();
+    }
+  });
+  test("a document over the page limit fails naming the limit", async () => {
+    const few = await startTestServer({ maxPages: 1 });
+    try {
+      const c = new SdkClient(few.baseUrl, few.apiKey);
+      const { digitalPdf, SAMPLE_PAGES } = await import("../../helpers/fixtures");
+      const jobId = await c.upload(await digitalPdf(SAMPLE_PAGES), "two-pages.pdf");
+      const status = await c.waitForJob(jobId);
+      expect(status.status).toBe("failed");
+      expect(status.error_message).toContain("at most 1");
+    } finally {
+      await few.close();
+    }
+  });
+});
+
 describe("signed part URLs", () => {
   test("a tampered signature answers 403 and stores nothing", async () => {
     const init = await direct();
