@@ -36,6 +36,7 @@ import type { ModelRegistry } from "./adapters/router";
 import type { Sleep } from "./adapters/retry";
 import { buildModels, readConfigFile } from "./config-file";
 import { subprocessorRoutes } from "./modules/subprocessors";
+import { holdRenderPool } from "./pipeline/document";
 import { PipelineRunner } from "./pipeline/runner";
 import { ApiError, type ErrorBody } from "./lib/errors";
 import { createLogger, type Logger } from "./lib/logger";
@@ -145,6 +146,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   });
   const models = deps.models ?? built.registry;
   if (metrics) models.executor.observer = metrics.routeObserver;
+  const releaseRenderPool = holdRenderPool();
   const runner = new PipelineRunner({
     queue,
     storage,
@@ -259,6 +261,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       await webhooks.stop();
       auditRetention.stop();
       await runner.stop(graceMs);
+      await releaseRenderPool();
       await models.close();
       try {
         db.$client.exec("PRAGMA wal_checkpoint(TRUNCATE)");

@@ -29,6 +29,31 @@ export async function openDocument(bytes: Uint8Array, type: DocumentType, limits
   return doc;
 }
 
+/**
+ * Pages are rendered in a pool of workers (one per core) so that rendering uses every core and
+ * never blocks the HTTP thread; the text layer is read in-process, where it is cheap.
+ */
+let renderPool: Promise<import("./pdf/render-pool").RenderPool> | null = null;
+const sharedRenderPool = () => (renderPool ??= import("./pdf/render-pool").then(({ createRenderPool }) => createRenderPool()));
+let renderPoolUsers = 0;
+
+/**
+ * Each app that may render holds the shared pool while it runs; the last one to let go stops
+ * the workers (so a process running several apps, as the tests do, keeps one pool).
+ */
+export function holdRenderPool(): () => Promise<void> {
+  renderPoolUsers++;
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    if (--renderPoolUsers > 0) return;
+    const pool = renderPool;
+    renderPool = null;
+    if (pool) await (await pool).close();
+  };
+}
+
 async function openPdfDocument(bytes: Uint8Array, limits: DocumentLimits): Promise<OpenedDocument> {
   const { openPdf, PdfError } = await import("./pdf/index");
   let handle;
@@ -40,14 +65,28 @@ async function openPdfDocument(bytes: Uint8Array, limits: DocumentLimits): Promi
     throw new DocumentError("The PDF could not be read; it may be damaged. Open and re-save it, then upload it again.");
   }
   const pdf = handle;
+  // Registered with the pool lazily: documents read from their text layer never need it.
+  let pooled: Promise<import("./pdf/render-pool").PooledDocument> | null = null;
+  const render = async (pageNumber: number, dpi: number) => {
+    pooled ??= sharedRenderPool().then((pool) => pool.open(new Uint8Array(bytes)));
+    try {
+      return await (await pooled).render(pageNumber, dpi, { maxPixels: limits.maxPagePixels });
+    } catch (err: unknown) {
+      if (err instanceof PdfError) throw new DocumentError(err.message);
+      throw err;
+    }
+  };
   return {
     pageCount: pdf.pageCount,
     page: (pageNumber) => ({
       pageNumber,
       textLayer: (dpi) => pdf.extractText(pageNumber, dpi),
-      image: (dpi) => pdf.render(pageNumber, dpi, { maxPixels: limits.maxPagePixels }),
+      image: (dpi) => render(pageNumber, dpi),
     }),
-    close: () => pdf.close(),
+    close: async () => {
+      await pdf.close();
+      if (pooled) await (await pooled).close();
+    },
   };
 }
 
