@@ -85,7 +85,9 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
       const chars = g.str.trim().length;
       // Fake bold (the same run printed twice, slightly offset) shows as overlapping duplicates.
       if (cur && gap < -0.5 * g.width && cur.text.endsWith(g.str.trim())) continue;
-      if (cur && gap < Math.max(g.size, cur.size) * 0.9) {
+      // A drop cap stays a segment of its own: cleanSegments glues it to the line it starts.
+      const dropCap = cur && (isDropCap(cur.text, cur.size, g.size) || isDropCap(g.str, g.size, cur.size));
+      if (cur && !dropCap && gap < Math.max(g.size, cur.size) * 0.9) {
         cur.text = joinRun(cur.text, g.str, gap, g.size);
         cur.x1 = Math.max(cur.x1, g.x + g.width);
         cur.size = Math.max(cur.size, g.size);
@@ -100,6 +102,8 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
   }
   return segs;
 }
+
+const isDropCap = (text: string, size: number, other: number) => size > other * 1.8 && /^\p{Lu}$/u.test(text.trim());
 
 /**
  * A drop cap (one huge letter starting a paragraph) is glued to the line it starts; rows of
@@ -374,6 +378,52 @@ function markMargins(segs: Seg[], height: number, body: number): Set<Seg> {
   return out;
 }
 
+/** Words and marks of running headers and footers: links, dates, volume/issue, revision, copyright. */
+const MARGIN_CUE = /(www\.|https?:|doi[:.]|©|\(c\)|copyright|all rights reserved|downloaded|\bpage\s+\d|\bvol(\.|ume)|\bissue\b|\brevision\b|\b(19|20)\d\d\b)/i;
+
+/**
+ * The first and last rows of the page that are running headers or footers though outside the
+ * narrow zone markMargins looks at: a page number alone on the last (or first) row below (above)
+ * everything; a short row in the outer fifth of the page, set apart by a gap, with a page number,
+ * items spread along it (left / centre / right) or a footer's words (a link, a date, "Volume");
+ * a book's running head (page number at one end, title spread along the row) at the very top.
+ */
+function markEdgeRows(segs: Seg[], margins: Set<Seg>, height: number, body: number): void {
+  const rows = toLines(segs);
+  if (rows.length < 3) return;
+  const spread = (r: Line) => r.cells.some((c, i) => i > 0 && c.x0 - r.cells[i - 1]!.x1 > body * 3);
+  const medianSize = (r: Line) => median(r.cells.map((c) => c.size));
+  for (const fromTop of [true, false]) {
+    for (let k = 0; k < 2; k++) {
+      const i = fromTop ? k : rows.length - 1 - k;
+      const row = rows[i]!;
+      const inner = rows[fromTop ? i + 1 : i - 1];
+      if (!inner) break;
+      if (row.cells.every((c) => margins.has(c))) continue;
+      const size = medianSize(row);
+      // A stray mark at the very edge (a rule or dash drawn as text) is not content either.
+      if (!/[\p{L}\p{N}]/u.test(row.text) && (fromTop ? row.y < height * 0.1 : row.y > height * 0.9)) {
+        for (const c of row.cells) margins.add(c);
+        continue;
+      }
+      const gap = fromTop ? inner.y - medianSize(inner) * 0.8 - (row.y + size * 0.25) : row.y - size * 0.8 - (inner.y + medianSize(inner) * 0.25);
+      const text = row.text;
+      const pageNo = row.cells.some((c) => PAGE_NUMBER.test(c.text));
+      const endPageNo = PAGE_NUMBER.test(row.cells[0]!.text) || PAGE_NUMBER.test(row.cells.at(-1)!.text);
+      const outer = fromTop ? row.y + size * 0.25 < height * 0.2 : row.y - size * 0.8 > height * 0.8;
+      const outermost = fromTop ? row.y < height * 0.15 : row.y > height * 0.85;
+      const small = size <= body * 1.3 && text.length <= 160;
+      const ok =
+        small &&
+        ((row.cells.length === 1 && pageNo && gap >= body * 0.5) ||
+          (outer && gap >= body && (pageNo || spread(row) || MARGIN_CUE.test(text))) ||
+          (outermost && endPageNo && spread(row) && row.cells.length >= 2));
+      if (!ok) break;
+      for (const c of row.cells) margins.add(c);
+    }
+  }
+}
+
 /** Is the text layer real text? (Not junk from a font with no Unicode map, not a bad OCR layer.) */
 export function judgeText(text: string, signals: PageSignals): boolean {
   const chars = [...text.replace(/\s+/g, "")];
@@ -432,6 +482,7 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
   const body = bodySize(segs);
   segs = cleanSegments(segs, body);
   const margins = markMargins(segs, height, body);
+  markEdgeRows(segs, margins, height, body);
   const main = segs.filter((s) => !margins.has(s));
 
   // Typical baseline pitch of body text, for paragraph breaks.
@@ -466,7 +517,8 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
   const headingLike = (b: Block) => {
     if (b.type !== "paragraph" || b.lines.length > 3) return false;
     const t = text(b);
-    if (t.length > 200 || !/\p{L}/u.test(t)) return false;
+    // A heading starts a thought: a line starting in lower case continues a sentence.
+    if (t.length > 200 || !/\p{L}/u.test(t) || /^\p{Ll}/u.test(t)) return false;
     if (isBig(b)) return true;
     return b.lines.every((l) => l.bold) && b.lines.length <= 2 && t.length < 120 && !/[.,;]$/.test(t);
   };
