@@ -256,6 +256,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
      */
     async close(graceMs = 10_000): Promise<void> {
       readiness.phase = "stopping";
+      metrics?.stop();
       dashboard.hub.stop();
       await retention.stop();
       await webhooks.stop();

@@ -59,10 +59,21 @@ export function createServerMetrics() {
     process: registry.gauge("leapocr_process_resident_memory_bytes", "Resident memory of the server process.", [], (g) => g.set(process.memoryUsage.rss())),
     uptime: registry.gauge("leapocr_process_uptime_seconds", "Seconds since the server started.", [], (g) => g.set(Math.round((Date.now() - started) / 1000))),
 
+    eventLoopLag: registry.histogram("leapocr_event_loop_lag_seconds", "How late a 100 ms timer fires: time the main thread was busy or blocked.", [], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+
     setSources(s: MetricSources) {
       sources = s;
     },
   };
+
+  // Event loop lag: everything (HTTP, SQLite, PDF parsing) shares the main thread.
+  let expected = performance.now() + 100;
+  const lagTimer = setInterval(() => {
+    const now = performance.now();
+    m.eventLoopLag.observe(Math.max(0, now - expected) / 1000);
+    expected = now + 100;
+  }, 100);
+  lagTimer.unref?.();
 
   const runnerObserver: RunnerObserver = {
     pageStarted() {},
@@ -76,7 +87,7 @@ export function createServerMetrics() {
     retry: (o) => m.routeRetries.inc({ step: o.step, provider: o.provider, route: o.route, kind: o.kind }),
     fallback: (o) => m.routeFallbacks.inc({ step: o.step, provider: o.provider, route: o.route }),
   };
-  return { ...m, runnerObserver, routeObserver };
+  return { ...m, runnerObserver, routeObserver, stop: () => clearInterval(lagTimer) };
 }
 
 export type ServerMetrics = ReturnType<typeof createServerMetrics>;

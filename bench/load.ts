@@ -1,0 +1,290 @@
+/**
+ * Load benchmark of the compiled binary on loopback.
+ *
+ *   bun run bench/load.ts [--duration 300] [--clients 200] [--workers 2] [--polls 3]
+ *                         [--page-concurrency 1] [--build] [--binary dist/leapocr]
+ *
+ * Starts dist/leapocr (built when missing, or with --build) on 127.0.0.1 with a temp data dir,
+ * a bootstrap API key and the per-key/per-IP rate limits off (they would answer 429 long before
+ * this load), then drives `--clients` concurrent clients spread over `--workers` Bun processes.
+ * Each client loops: POST /ocr/uploads/direct, PUT the part (a one-page digital PDF), POST
+ * complete, then `--polls` GET /ocr/status of that job, back to back (a closed loop: no think
+ * time). Meanwhile the server's worker reads the uploaded PDFs (text layer) with
+ * `--page-concurrency` pages at a time.
+ *
+ * Prints: requests/s by kind, direct-upload creations/s and full 3-step submissions/s,
+ * latency p50/p90/p99/max by kind, errors by kind and status, SQLITE_BUSY/"database is locked"
+ * lines in the server's log, the server's RSS every 10 s, and the queue depth at the end.
+ * The load generator runs on the same machine as the server and shares its cores: the figures
+ * are a floor for the server alone, not a ceiling.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : def;
+};
+const KINDS = ["create", "put", "complete", "status"] as const;
+type Kind = (typeof KINDS)[number];
+
+/** Latency histogram in 10 µs buckets up to 2 s (mergeable across workers). */
+const BUCKETS = 200_000;
+class Hist {
+  counts = new Uint32Array(BUCKETS + 1);
+  n = 0;
+  max = 0;
+  add(ms: number) {
+    this.counts[Math.min(BUCKETS, Math.round(ms * 100))]!++;
+    this.n++;
+    if (ms > this.max) this.max = ms;
+  }
+  merge(o: { counts: number[] | Uint32Array; n: number; max: number }) {
+    for (let i = 0; i < o.counts.length; i++) this.counts[i]! += o.counts[i]!;
+    this.n += o.n;
+    this.max = Math.max(this.max, o.max);
+  }
+  q(p: number): number {
+    const target = Math.ceil(this.n * p);
+    let seen = 0;
+    for (let i = 0; i <= BUCKETS; i++) {
+      seen += this.counts[i]!;
+      if (seen >= target) return i / 100;
+    }
+    return this.max;
+  }
+  /** Sparse form for the pipe between processes. */
+  toJSON() {
+    const sparse: [number, number][] = [];
+    this.counts.forEach((c, i) => c && sparse.push([i, c]));
+    return { sparse, n: this.n, max: this.max };
+  }
+  static fromJSON(j: { sparse: [number, number][]; n: number; max: number }): Hist {
+    const h = new Hist();
+    for (const [i, c] of j.sparse) h.counts[i] = c;
+    h.n = j.n;
+    h.max = j.max;
+    return h;
+  }
+}
+
+// ------------------------------------------------------------------ worker process
+async function worker(): Promise<void> {
+  const base = arg("base", "");
+  const key = arg("key", "");
+  const clients = Number(arg("clients", "100"));
+  const durationMs = Number(arg("duration", "60")) * 1000;
+  const polls = Number(arg("polls", "3"));
+  const mode = arg("mode", "mixed");
+  const pollMs = Number(arg("poll-ms", "0"));
+  const pdf = new Uint8Array(readFileSync(arg("pdf", "")));
+  const hist = Object.fromEntries(KINDS.map((k) => [k, new Hist()])) as Record<Kind, Hist>;
+  const errors: Record<string, number> = {};
+  let submissions = 0;
+  const headers = { "X-API-KEY": key, "content-type": "application/json" };
+  const end = Date.now() + durationMs;
+
+  const timed = async (kind: Kind, url: string, init: RequestInit): Promise<Response | null> => {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(url, init);
+      const body = await res.arrayBuffer();
+      hist[kind].add(performance.now() - t0);
+      if (!res.ok) {
+        const k = `${kind} ${res.status}`;
+        errors[k] = (errors[k] ?? 0) + 1;
+        if ((errors[k] ?? 0) <= 3) console.error(`${k}: ${new TextDecoder().decode(body).slice(0, 300)}`);
+        return null;
+      }
+      return new Response(body, { status: res.status, headers: res.headers });
+    } catch (err) {
+      const k = `${kind} ${(err as Error).name}`;
+      errors[k] = (errors[k] ?? 0) + 1;
+      return null;
+    }
+  };
+
+  const createOnly = async () => {
+    while (Date.now() < end) {
+      await timed("create", `${base}/api/v1/ocr/uploads/direct`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ file_name: "load.pdf", file_size: pdf.length, content_type: "application/pdf" }),
+      });
+    }
+  };
+  const client = async () => {
+    // Spread the clients' first requests over the first poll interval.
+    if (pollMs) await Bun.sleep(Math.random() * pollMs);
+    while (Date.now() < end) {
+      const init = await timed("create", `${base}/api/v1/ocr/uploads/direct`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ file_name: "load.pdf", file_size: pdf.length, content_type: "application/pdf" }),
+      });
+      if (!init) continue;
+      const job = (await init.json()) as { job_id: string; parts: { upload_url: string }[] };
+      const put = await timed("put", job.parts[0]!.upload_url, { method: "PUT", body: pdf });
+      if (!put) continue;
+      const done = await timed("complete", `${base}/api/v1/ocr/uploads/${job.job_id}/complete`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ parts: [{ part_number: 1, etag: put.headers.get("etag") }] }),
+      });
+      if (!done) continue;
+      submissions++;
+      // Poll like an SDK: every pollMs until the job ends (or `polls` times when pollMs is 0).
+      for (let i = 0; Date.now() < end && (pollMs ? i < 120 : i < polls); i++) {
+        if (pollMs) await Bun.sleep(pollMs);
+        const res = await timed("status", `${base}/api/v1/ocr/status/${job.job_id}`, { headers });
+        if (pollMs && res && ["completed", "failed"].includes(((await res.json()) as { status: string }).status)) break;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, mode === "create" ? createOnly : client));
+  process.stdout.write(JSON.stringify({ hist: Object.fromEntries(KINDS.map((k) => [k, hist[k].toJSON()])), errors, submissions }));
+}
+
+// ------------------------------------------------------------------ driver
+function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+const rssMb = (pid: number) => {
+  try {
+    const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)\s+kB/m);
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+};
+
+async function driver(): Promise<void> {
+  const root = join(import.meta.dir, "..");
+  const binary = arg("binary", join(root, "dist/leapocr"));
+  const duration = Number(arg("duration", "300"));
+  const clients = Number(arg("clients", "200"));
+  const workers = Number(arg("workers", "2"));
+  const polls = arg("polls", "3");
+  const pageConcurrency = arg("page-concurrency", "1");
+  if (process.argv.includes("--build") || !existsSync(binary)) {
+    console.log("building dist/leapocr ...");
+    const b = Bun.spawnSync([process.execPath, "run", "scripts/build.ts"], { cwd: root, stdout: "ignore", stderr: "inherit" });
+    if (b.exitCode !== 0) throw new Error("build failed");
+  }
+  const work = mkdtempSync(join(tmpdir(), "leapocr-load-"));
+  const { PDFDocument, StandardFonts } = await import("pdf-lib");
+  const doc = await PDFDocument.create();
+  const font = await doc.embedFont(StandardFonts.Helvetica);
+  doc.addPage([612, 792]).drawText("Load test invoice 0001: total 42.00 EUR", { x: 72, y: 700, size: 12, font });
+  const pdfPath = join(work, "tiny.pdf");
+  await Bun.write(pdfPath, await doc.save());
+
+  const port = freePort();
+  const key = "lo_load_0123456789abcdef0123456789";
+  const logPath = join(work, "server.log");
+  const server = Bun.spawn([binary, "--port", String(port), "--host", "127.0.0.1", "--data-dir", join(work, "data")], {
+    cwd: work,
+    env: {
+      PATH: process.env.PATH ?? "",
+      TMPDIR: process.env.TMPDIR ?? "/tmp",
+      LEAPOCR_BOOTSTRAP_API_KEY: key,
+      LEAPOCR_RATE_LIMIT_PER_KEY: "0",
+      LEAPOCR_RATE_LIMIT_PER_IP: "0",
+      LEAPOCR_PAGE_CONCURRENCY: pageConcurrency,
+      LEAPOCR_OCR_WORKERS: "1",
+      LEAPOCR_LOG_LEVEL: "info",
+    },
+    stdout: "ignore",
+    stderr: Bun.file(logPath),
+  });
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        if ((await fetch(`${base}/api/v1/ready`)).ok) break;
+      } catch {}
+      if (i > 300) throw new Error(`server did not become ready: ${readFileSync(logPath, "utf8").slice(-2000)}`);
+      await Bun.sleep(20);
+    }
+    const pollMs = arg("poll-ms", "500");
+    const createSeconds = Number(arg("create-seconds", "30"));
+    console.log(`leapocr load: ${clients} clients in ${workers} worker process(es) against ${binary}; page concurrency ${pageConcurrency}; ${availableParallelism()} cores shared by server and load generator`);
+    const rss: { t: number; mb: number }[] = [{ t: 0, mb: rssMb(server.pid) }];
+    const t0 = Date.now();
+    const sampler = setInterval(() => rss.push({ t: Math.round((Date.now() - t0) / 1000), mb: rssMb(server.pid) }), 10_000);
+    const cpuSeconds = () => {
+      const f = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return (Number(f[11]) + Number(f[12])) / 100;
+    };
+    const f = (n: number) => n.toFixed(n >= 100 ? 0 : n >= 10 ? 1 : 2);
+
+    const phase = async (title: string, mode: string, seconds: number, extra: string[]) => {
+      const cpu0 = cpuSeconds();
+      const p0 = Date.now();
+      const procs = Array.from({ length: workers }, (_, w) =>
+        Bun.spawn(
+          [process.execPath, import.meta.path, "--worker", "--mode", mode, "--base", base, "--key", key, "--pdf", pdfPath, "--duration", String(seconds), ...extra,
+            "--clients", String(Math.floor(clients / workers) + (w < clients % workers ? 1 : 0))],
+          { stdout: "pipe", stderr: "inherit" },
+        ),
+      );
+      const outputs = await Promise.all(procs.map(async (p) => JSON.parse(await new Response(p.stdout).text()) as { hist: Record<Kind, any>; errors: Record<string, number>; submissions: number }));
+      const elapsed = (Date.now() - p0) / 1000;
+      const serverCores = (cpuSeconds() - cpu0) / elapsed;
+      const hist = Object.fromEntries(KINDS.map((k) => [k, new Hist()])) as Record<Kind, Hist>;
+      const errors: Record<string, number> = {};
+      let submissions = 0;
+      for (const o of outputs) {
+        for (const k of KINDS) hist[k].merge(Hist.fromJSON(o.hist[k]));
+        for (const [k, n] of Object.entries(o.errors)) errors[k] = (errors[k] ?? 0) + n;
+        submissions += o.submissions;
+      }
+      const total = KINDS.reduce((s, k) => s + hist[k].n, 0);
+      console.log(`\n== ${title} (${f(elapsed)} s)`);
+      console.log(`requests          ${total} = ${f(total / elapsed)} req/s; the server used ${serverCores.toFixed(2)} of ${availableParallelism()} cores`);
+      console.log(`direct-upload     ${f(hist.create.n / elapsed)} creations/s`);
+      if (mode !== "create") console.log(`submissions       ${f(submissions / elapsed)} full 3-step submissions/s (create + PUT + complete)`);
+      console.log(`latency ms        p50     p90     p99     max       n`);
+      for (const k of KINDS) {
+        const h = hist[k];
+        if (h.n) console.log(`  ${k.padEnd(14)} ${f(h.q(0.5)).padStart(6)}  ${f(h.q(0.9)).padStart(6)}  ${f(h.q(0.99)).padStart(6)}  ${f(h.max).padStart(6)}  ${String(h.n).padStart(8)}`);
+      }
+      console.log(`errors            ${Object.keys(errors).length ? JSON.stringify(errors) : "0"}`);
+    };
+
+    // 1. Job submission rate: every client creates direct uploads back to back.
+    if (createSeconds > 0) await phase(`submission rate: ${clients} clients POST /ocr/uploads/direct back to back`, "create", createSeconds, []);
+    // 2. The SDK's flow: upload (create + PUT + complete), then poll status every poll-ms until the job ends.
+    await phase(`SDK flow: ${clients} clients upload a one-page PDF, then poll status every ${pollMs} ms until it ends`, "mixed", duration, ["--poll-ms", pollMs, "--polls", polls]);
+    clearInterval(sampler);
+    const elapsed = (Date.now() - t0) / 1000;
+    rss.push({ t: Math.round(elapsed), mb: rssMb(server.pid) });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const log = readFileSync(logPath, "utf8");
+    const busy = (log.match(/SQLITE_BUSY|database is locked/g) ?? []).length;
+    const serverErrors = log.split("\n").filter((l) => l.includes('"level":"error"')).length;
+    console.log(`\n== whole run`);
+    console.log(`machine load      ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} (1/5/15 min; anything above ~${availableParallelism()} means other processes competed for the cores)`);
+    console.log(`SQLITE_BUSY       ${busy} log line(s); server error lines: ${serverErrors}`);
+    console.log(`server RSS MB     ${rss.map((r) => `${r.t}s:${f(r.mb)}`).join(" ")}`);
+    const late = rss.filter((r) => r.t >= elapsed / 3).map((r) => r.mb);
+    if (late.length > 1) console.log(`RSS after warm-up min ${f(Math.min(...late))} MB, max ${f(Math.max(...late))} MB`);
+    const gauge = (name: string) => metrics.split("\n").find((l) => l.startsWith(name + " "))?.split(" ")[1] ?? "0";
+    const lagLines = metrics.split("\n").filter((l) => l.startsWith("leapocr_event_loop_lag_seconds_bucket"));
+    const lagTotal = Number(gauge("leapocr_event_loop_lag_seconds_count"));
+    console.log(`event loop lag    ${lagLines.map((l) => `<=${l.match(/le="([^"]+)"/)![1]}s:${((Number(l.split(" ")[1]) / lagTotal) * 100).toFixed(1)}%`).join(" ")}`);
+    console.log(`queue at end      jobs queued ${gauge('leapocr_queue_depth{kind="jobs_queued"}')}, pages pending ${gauge('leapocr_queue_depth{kind="pages_pending"}')}; pages completed ${gauge('leapocr_pages_total{outcome="completed"}')}, jobs completed ${gauge('leapocr_jobs_total{status="completed"}')}`);
+  } finally {
+    server.kill("SIGTERM");
+    await server.exited;
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes("--worker")) await worker();
+else await driver();
