@@ -18,7 +18,7 @@
  * The load generator runs on the same machine as the server and shares its cores: the figures
  * are a floor for the server alone, not a ceiling.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -187,7 +187,11 @@ async function driver(): Promise<void> {
   const port = freePort();
   const key = "lo_load_0123456789abcdef0123456789";
   const logPath = join(work, "server.log");
-  const server = Bun.spawn([binary, "--port", String(port), "--host", "127.0.0.1", "--data-dir", join(work, "data")], {
+  // Run a copy: a rebuild of dist/leapocr during the run neither fails nor changes what is measured.
+  const copy = join(work, "leapocr");
+  copyFileSync(binary, copy);
+  chmodSync(copy, 0o755);
+  const server = Bun.spawn([copy, "--port", String(port), "--host", "127.0.0.1", "--data-dir", join(work, "data")], {
     cwd: work,
     env: {
       PATH: process.env.PATH ?? "",

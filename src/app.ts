@@ -11,7 +11,7 @@ import { ConfigError, type Config } from "./config";
 import type { AppContext } from "./context";
 import { openDatabase, type Db } from "./db/client";
 import { migrate } from "./db/migrate";
-import { jobs, serverSecrets } from "./db/schema";
+import { serverSecrets } from "./db/schema";
 import { LocalStorage } from "./adapters/storage-local";
 import { S3Storage } from "./adapters/storage-s3";
 import type { StoragePort } from "./ports/storage";
@@ -160,8 +160,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     observer: metrics?.runnerObserver,
     onJobFinished: (jobId) => {
       if (metrics) {
-        const row = db.select({ status: jobs.status }).from(jobs).where(eq(jobs.id, jobId)).get();
-        if (row) metrics.jobs.inc({ status: row.status });
+        const status = sqliteQueue.jobStatus(jobId);
+        if (status) metrics.jobs.inc({ status });
       }
       // The event first: its payload may carry the results, which 0-day retention then counts as delivered.
       jobEvent(() => emitJobFinished(ctx, jobId), jobId);

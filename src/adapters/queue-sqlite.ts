@@ -167,6 +167,11 @@ export class SqliteQueue implements QueuePort {
     );
   }
 
+  /** A job's LeapOCR status (for the jobs_total metric when it ends). */
+  jobStatus(jobId: string): string | null {
+    return this.sqlite.query<{ status: string }, [string]>("SELECT status FROM jobs WHERE id = ?1").get(jobId)?.status ?? null;
+  }
+
   stats(): QueueStats {
     const jobs = this.sqlite
       .query<{ queued: number | null; active: number | null }, []>(
