@@ -76,8 +76,10 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
     if (row && Math.abs(g.y - row[0]!.y) < 0.5 * (big > small * 1.8 ? small : big)) row.push(g);
     else rows.push([g]);
   }
+  mergeScripts(rows);
   const segs: Seg[] = [];
   for (const row of rows) {
+    if (row.length === 0) continue;
     row.sort((a, b) => a.x - b.x);
     let cur: (Seg & { n: number; boldChars: number }) | null = null;
     for (const g of row) {
@@ -106,6 +108,35 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
 const isDropCap = (text: string, size: number, other: number) => size > other * 1.8 && /^\p{Lu}$/u.test(text.trim());
 
 /**
+ * Rows of a few small glyphs raised above (footnote markers, exponents) or lowered below
+ * (indices) a line of larger text join that line, so "people.1" is not a paragraph of its own
+ * between two lines.
+ */
+function mergeScripts(rows: Glyphs[][]): void {
+  const extent = (r: Glyphs[]) => [Math.min(...r.map((g) => g.x)), Math.max(...r.map((g) => g.x + g.width))] as const;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const chars = r.reduce((n, g) => n + g.str.trim().length, 0);
+    if (r.length === 0 || chars > 8) continue;
+    const size = Math.max(...r.map((g) => g.size));
+    const [x0, x1] = extent(r);
+    const y = r[0]!.y;
+    const host = rows.find((o, j) => {
+      if (j === i || o.length === 0) return false;
+      const big = median(o.map((g) => g.size));
+      if (size > big * 0.8) return false;
+      const dy = o[0]!.y - y; // > 0: the small row is above the line's baseline
+      if (!(dy > 0 && dy <= big * 0.75) && !(dy < 0 && dy >= -big * 0.4)) return false;
+      const [ox0, ox1] = extent(o);
+      return x0 >= ox0 - big && x1 <= ox1 + big * 2;
+    });
+    if (!host) continue;
+    host.push(...r.map((g) => ({ ...g, y: host[0]!.y })));
+    r.length = 0;
+  }
+}
+
+/**
  * A drop cap (one huge letter starting a paragraph) is glued to the line it starts; rows of
  * dots or underscores (separators, leaders on their own) are dropped.
  */
@@ -123,8 +154,25 @@ function cleanSegments(segs: Seg[], body: number): Seg[] {
   return out;
 }
 
+/** Spacing accents and the combining mark each stands for. */
+const ACCENTS: Record<string, string> = { "\u00b4": "\u0301", "\u02c6": "\u0302", "\u02dc": "\u0303", "\u00a8": "\u0308", "\u02c7": "\u030c", "\u02d8": "\u0306", "\u02d9": "\u0307", "\u02da": "\u030a", "\u02dd": "\u030b" };
+
+/**
+ * TeX draws an accent as a glyph of its own before the letter it sits on ("J´an Min´aˇc"): a
+ * spacing accent followed by a letter becomes that accented letter ("Ján Mináč") when such a
+ * letter exists, so "don´t" written with an acute for an apostrophe is left alone.
+ */
+export function composeAccents(text: string): string {
+  return text.replace(/([\u00b4\u02c6\u02dc\u00a8\u02c7\u02d8\u02d9\u02da\u02dd])(\p{L})/gu, (m, accent: string, letter: string) => {
+    const composed = (letter + ACCENTS[accent]).normalize("NFC");
+    return [...composed].length === 1 ? composed : m;
+  });
+}
+
 function finishSeg(s: Seg & { n: number; boldChars: number }): Seg {
-  return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: s.boldChars >= s.n * 0.8, text: s.text.replace(/\s+/g, " ").trim() };
+  // TeX sets double quotes as two single ones: ‘‘quoted’’ reads as “quoted”.
+  const text = composeAccents(s.text.replace(/\s+/g, " ").replace(/\u2018\u2018/g, "\u201c").replace(/\u2019\u2019/g, "\u201d").trim());
+  return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: s.boldChars >= s.n * 0.8, text };
 }
 
 /**
@@ -134,6 +182,24 @@ function finishSeg(s: Seg & { n: number; boldChars: number }): Seg {
  */
 function orderRegions(segs: Seg[], body: number, depth = 0): Seg[][] {
   if (segs.length < 6 || depth > 12) return [segs];
+  // Wide segments (titles, abstracts, full-width captions) would hide a gutter: at first only
+  // lines narrower than about half the region vote; if that finds no columns, lines up to 80% of
+  // its width do (a narrow side column next to a wide one: a sidebar of addresses and dates).
+  for (const wide of [0.55, 0.8]) {
+    const split = findColumns(segs, body, wide);
+    if (split) return readBands(split, body, depth);
+  }
+  return splitHorizontally(segs, body, depth);
+}
+
+interface ColumnSplit {
+  left: Seg[];
+  right: Seg[];
+  spanning: Seg[];
+}
+
+/** The widest vertical gutter with a real column of text on each side, or null. */
+function findColumns(segs: Seg[], body: number, wide: number): ColumnSplit | null {
   let xmin = Infinity;
   let xmax = -Infinity;
   for (const s of segs) {
@@ -142,10 +208,8 @@ function orderRegions(segs: Seg[], body: number, depth = 0): Seg[][] {
   }
   const w = Math.ceil(xmax - xmin) + 1;
   const diff = new Int32Array(w + 1);
-  // Wide segments (titles, abstracts, full-width captions) would hide a gutter: only lines
-  // narrower than about half the region vote; those that cross the gutter are handled as bands.
   for (const s of segs) {
-    if (s.x1 - s.x0 > (xmax - xmin) * 0.55) continue;
+    if (s.x1 - s.x0 > (xmax - xmin) * wide) continue;
     diff[Math.floor(s.x0 - xmin)]!++;
     diff[Math.ceil(s.x1 - xmin)]!--;
   }
@@ -172,7 +236,7 @@ function orderRegions(segs: Seg[], body: number, depth = 0): Seg[][] {
     if (j - i >= Math.max(body * 0.6, 4) && (!best || j - i > best.b - best.a)) best = { a: i + xmin, b: j + xmin };
     i = j;
   }
-  if (!best) return splitHorizontally(segs, body, depth);
+  if (!best) return null;
   const { a, b } = best;
   const left = segs.filter((s) => s.x1 <= a + 1);
   const right = segs.filter((s) => s.x0 >= b - 1);
@@ -189,8 +253,12 @@ function orderRegions(segs: Seg[], body: number, depth = 0): Seg[][] {
   // A real column is several lines that mostly fill its width (a form's labels are not).
   const isColumn = (side: Seg[], x0: number, x1: number) =>
     side.length >= 3 && median(side.map((s) => s.x1 - s.x0)) >= 0.45 * (x1 - x0);
-  if (!isColumn(pureLeft, xmin, a) || !isColumn(right, b, xmax)) return splitHorizontally(segs, body, depth);
-  // Bands between spanning segments: each band reads left column, then right column.
+  if (!isColumn(pureLeft, xmin, a) || !isColumn(right, b, xmax)) return null;
+  return { left, right, spanning };
+}
+
+/** Columns cut into bands by the segments spanning the gutter; each band reads left, then right. */
+function readBands({ left, right, spanning }: ColumnSplit, body: number, depth: number): Seg[][] {
   spanning.sort((p, q) => p.y - q.y);
   const out: Seg[][] = [];
   let from = -Infinity;
@@ -510,6 +578,19 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
   for (const b of blocks) {
     if (b.type === "table") typed.push(b);
     else typed.push(...toBlocks(b.lines, body, pitch));
+  }
+  // A paragraph cut mid-sentence (by a column or a page-region break, or a line set looser than
+  // the rest) goes on in the next one when that starts in lower case: "irretrie-" + "vably".
+  for (let i = 0; i + 1 < typed.length; i++) {
+    const [a, b] = [typed[i]!, typed[i + 1]!];
+    if (a.type !== "paragraph" || b.type !== "paragraph") continue;
+    const end = a.lines.at(-1)!.text;
+    const sameSize = Math.abs(a.lines.at(-1)!.size - b.lines[0]!.size) <= 0.12 * body;
+    if (sameSize && /(\p{Ll}-|[\p{Ll},;])$/u.test(end) && /^\p{Ll}/u.test(b.lines[0]!.text)) {
+      a.lines.push(...b.lines);
+      typed.splice(i + 1, 1);
+      i--;
+    }
   }
 
   // Heading levels: distinct sizes noticeably above body text, largest first.

@@ -1,0 +1,118 @@
+/**
+ * Text layer -> markdown (src/pipeline/pdf/layout.ts) on synthetic glyph runs: the cases the
+ * olmOCR-bench sample showed (bench/quality): running headers and footers outside the narrow
+ * margin zone, drop caps, footnote markers, TeX quotes and accents, headings, paragraphs cut by
+ * a column break, a narrow sidebar beside a column.
+ */
+import { describe, expect, test } from "bun:test";
+import { composeAccents, layoutPage, type Glyphs } from "../../src/pipeline/pdf/layout";
+
+const SIGNALS = { visibleText: 100, invisibleText: 0, images: 0 };
+/** One run of text; width estimated at half an em per character. */
+const g = (str: string, x: number, y: number, size = 10, extra: Partial<Glyphs> = {}): Glyphs => ({
+  str,
+  x,
+  y,
+  width: str.length * size * 0.5,
+  size,
+  horizontal: true,
+  bold: false,
+  font: "F1",
+  ...extra,
+});
+const WORDS = "the report explains how documents are read and why the order of the text matters to people who search them".split(" ");
+/** Lines of body text from y downwards, 12 pt apart, each about 80 characters. */
+function body(x: number, y: number, lines: number, width = 80, seed = 0): Glyphs[] {
+  const out: Glyphs[] = [];
+  for (let i = 0; i < lines; i++) {
+    let t = "";
+    for (let k = seed + i; t.length < width; k++) t += (t ? " " : "") + WORDS[k % WORDS.length];
+    out.push(g(t.slice(0, width).trim(), x, y + i * 12));
+  }
+  return out;
+}
+const md = (glyphs: Glyphs[], width = 612, height = 792) => layoutPage(glyphs, width, height, SIGNALS).markdown;
+
+describe("running headers, footers and page numbers", () => {
+  test("a page number alone below the text is left out, even half-way down the page", () => {
+    const out = md([...body(72, 100, 20), g("62", 300, 500)]);
+    expect(out).not.toMatch(/\b62\b/);
+    expect(out).toContain("the report explains");
+  });
+
+  test("a footer row of items spread along it, set apart by a gap, is left out", () => {
+    const out = md([...body(72, 100, 40), g("Revision: 2.4", 72, 714), g("P/N 119-036", 276, 714), g("10 June 2019", 496, 714)]);
+    expect(out).not.toContain("Revision");
+    expect(out).not.toContain("119-036");
+  });
+
+  test("a journal footer with a link and a date is left out; a last line of text is kept", () => {
+    const out = md([...body(72, 100, 40), g("PLOS Neglected Tropical Diseases | www.plosntds.org", 58, 760, 8)]);
+    expect(out).not.toContain("plosntds");
+    const kept = md([...body(72, 100, 40), g("The study ends here with a closing sentence.", 72, 640)]);
+    expect(kept).toContain("The study ends here with a closing sentence.");
+  });
+
+  test("a book's running head (page number, title, chapter) is left out without a gap", () => {
+    const page = [g("400", 29, 29.4, 3), g("BRITISH HUSBANDRY.", 70, 29.3, 3.5), g("[Ch. XIX.", 141, 29.5, 3)];
+    const lines = Array.from({ length: 30 }, (_, i) => g("general, the turnip crop has been, in many instances, ten-fold", 29, 36 + i * 6.5, 3.3));
+    const out = md([...page, ...lines], 180, 300);
+    expect(out).not.toContain("HUSBANDRY");
+    expect(out).not.toContain("XIX");
+    expect(out).toContain("turnip crop");
+  });
+});
+
+describe("text in reading order", () => {
+  test("a drop cap starts the first line beside it, not the line it sits on", () => {
+    const out = md([
+      ...body(72, 100, 6),
+      g("O", 72, 210.8, 31.7),
+      g("ver the past three decades increasing", 98, 190.9, 8.5),
+      g("pressure from non-governmental organi-", 98, 201, 8.5),
+      g("sations (NGOs), governments and the", 98, 211.1, 8.5),
+      g("United Nations, has required transnational cor-", 72, 221.2, 8.5),
+      ...body(72, 240, 6, 80, 3),
+    ]);
+    expect(out).toContain("Over the past three decades increasing pressure from non-governmental organisations (NGOs)");
+    expect(out).not.toContain("Osations");
+  });
+
+  test("a raised footnote marker stays on its line", () => {
+    const out = md([...body(72, 100, 4), g("means different things to different people.", 72, 160), g("1", 72 + 43 * 5, 156.7, 5), ...body(72, 172, 4, 80, 5)]);
+    expect(out).toContain("different people.1");
+    expect(out).not.toMatch(/\n\n1\n\n/);
+  });
+
+  test("a paragraph cut by a column break goes on when the next part starts in lower case", () => {
+    const left = [...body(72, 100, 10, 45), g("judged as an irretrie-", 72, 220)];
+    const right = [g("vably negative force in public health.", 320, 100), ...body(320, 112, 10, 45, 4)];
+    const out = md([...left, ...right]);
+    expect(out).toContain("as an irretrievably negative force in public health.");
+  });
+
+  test("a narrow sidebar beside a wide column is read apart from it", () => {
+    const sidebar = ["Correspondence to:", "Dr N Hirschhorn,", "Nastolantie 6,", "Helsinki, Finland;", "Received", "13 November 2003"].map((t, i) => g(t, 69, 300 + i * 12, 7.6, { width: 70 }));
+    const column = body(166, 300, 12, 36).map((x) => ({ ...x, width: 181 }));
+    const out = md([...body(72, 100, 10), ...sidebar, ...column]);
+    expect(out).toContain("Helsinki, Finland; Received 13 November 2003");
+    expect(out).not.toMatch(/(Correspondence|Hirschhorn|Finland)[^\n]*(report|documents)/);
+  });
+});
+
+describe("text clean-up", () => {
+  test("TeX's doubled single quotes become double quotes", () => {
+    expect(md([...body(72, 100, 3), g("The term \u2018\u2018corporate social responsibility\u2019\u2019 is in vogue.", 72, 140), ...body(72, 152, 3)])).toContain("The term \u201ccorporate social responsibility\u201d is in vogue.");
+  });
+
+  test("TeX's spacing accents join the letter after them when such a letter exists", () => {
+    expect(composeAccents("We also thank J\u00b4an Min\u00b4a\u02c7c for")).toBe("We also thank J\u00e1n Min\u00e1\u010d for");
+    expect(composeAccents("don\u00b4t")).toBe("don\u00b4t");
+  });
+
+  test("a large line starting in lower case continues a sentence and is no heading", () => {
+    const out = md([...body(72, 100, 8), g("any\u2014was very trifling. Since the use of bones has", 72, 200, 13), ...body(72, 215, 8, 80, 2)]);
+    expect(out).not.toMatch(/^#+ any/m);
+    expect(md([g("Quarterly Report", 72, 80, 24), ...body(72, 120, 8)])).toMatch(/^#{1,3} Quarterly Report$/m);
+  });
+});
