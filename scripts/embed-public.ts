@@ -44,5 +44,5 @@ if (import.meta.main) {
   const text = generate();
   const current = await Bun.file(out).text().catch(() => "");
   if (current !== text) await Bun.write(out, text);
-  console.log(`embedded ${Object.keys(text.match(/^  "/gm) ?? []).length} public file(s)${current === text ? " (unchanged)" : ""}`);
+  console.log(`embedded ${(text.match(/^  "/gm) ?? []).length} public file(s)${current === text ? " (unchanged)" : ""}`);
 }

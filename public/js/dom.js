@@ -1,0 +1,91 @@
+// Tiny DOM helpers. Text always goes in as text nodes, never as HTML, so nothing a document
+// or a user typed can inject markup.
+
+/** h("a", { href: "#/x", class: "b", onclick: fn }, "text", child) */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k in el && typeof v !== "string") el[k] = v;
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+let fieldSeq = 0;
+/** A labelled form field: the label is tied to the control by id. */
+export function field(label, control, hint) {
+  control.id ||= `f${++fieldSeq}`;
+  const hintEl = hint ? h("span", { class: "hint", id: `${control.id}-hint` }, ` ${hint}`) : null;
+  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
+  return h("div", { class: "field" }, h("label", { for: control.id }, label, hintEl), control);
+}
+
+export function notice(kind, ...text) {
+  return h("div", { class: `notice ${kind}`, role: kind === "err" ? "alert" : "status" }, ...text);
+}
+
+export const fmtDate = (iso) => (iso ? new Date(iso).toLocaleString() : "—");
+export function fmtDuration(seconds) {
+  if (seconds === undefined || seconds === null) return "—";
+  if (seconds < 60) return `${Math.round(seconds * 10) / 10} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+export function fmtBytes(n) {
+  if (!n && n !== 0) return "—";
+  const units = ["B", "KB", "MB", "GB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+export function toast(message) {
+  const el = document.getElementById("toast");
+  el.textContent = message;
+  el.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => (el.hidden = true), 4000);
+}
+
+/** A modal confirmation built on <dialog>: focus is trapped and Escape cancels. Resolves true on confirm. */
+export function confirmDialog(title, message, confirmLabel = "Delete") {
+  return new Promise((resolve) => {
+    const ok = h("button", { type: "button", class: "danger", value: "ok" }, confirmLabel);
+    const cancel = h("button", { type: "button", class: "secondary" }, "Cancel");
+    const dlg = h("dialog", { "aria-labelledby": "dlg-title" }, h("h2", { id: "dlg-title" }, title), h("p", {}, message), h("div", { class: "actions" }, ok, cancel));
+    const done = (v) => { dlg.close(); dlg.remove(); resolve(v); };
+    ok.addEventListener("click", () => done(true));
+    cancel.addEventListener("click", () => done(false));
+    dlg.addEventListener("cancel", (e) => { e.preventDefault(); done(false); });
+    document.body.append(dlg);
+    dlg.showModal();
+    cancel.focus();
+  });
+}
+
+/** Triggers a download of text made in the page (no round trip). */
+export function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = h("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

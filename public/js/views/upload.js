@@ -1,0 +1,141 @@
+// Upload: pick or drop several PDFs and images, choose how they are read, and watch two
+// progress bars per file: the bytes going up (XHR upload progress on the signed part PUT),
+// then the pages being read (server-sent events; no polling).
+import { api, teamPath, putWithProgress } from "../api.js";
+import { h, field, notice, fmtBytes } from "../dom.js";
+import { onJobEvent } from "../events.js";
+
+const ACCEPT = ".pdf,.png,.jpg,.jpeg,.webp,.tif,.tiff,application/pdf,image/png,image/jpeg,image/webp,image/tiff";
+const TYPES = { pdf: "application/pdf", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", tif: "image/tiff", tiff: "image/tiff" };
+const typeOf = (f) => f.type || TYPES[f.name.split(".").pop().toLowerCase()] || "application/octet-stream";
+
+export async function render(main) {
+  const [models, templates] = await Promise.all([
+    api("GET", teamPath("/models")).catch(() => ({ models: [] })),
+    api("GET", teamPath("/templates?limit=100")).catch(() => ({ data: [] })),
+  ]);
+  let files = [];
+  const jobsById = new Map();
+
+  const input = h("input", { type: "file", multiple: true, accept: ACCEPT, id: "file-input" });
+  const drop = h("div", { class: "drop" },
+    h("p", {}, h("strong", {}, "Drop PDFs or images here"), " or choose them:"),
+    h("label", { for: "file-input", class: "hint" }, "Files (PDF, PNG, JPEG, WebP, TIFF; several at once)"),
+    input,
+  );
+  const chosen = h("ul", { class: "uploads", "aria-label": "Chosen files" });
+  const model = h("select", { name: "model" }, models.models.map((m) => h("option", { value: m.name }, `${m.display_name || m.name} (${m.credits_per_page} credit/page)`)));
+  const fmtMarkdown = h("input", { type: "radio", name: "format", value: "markdown", checked: true, id: "fmt-md" });
+  const fmtStructured = h("input", { type: "radio", name: "format", value: "structured", id: "fmt-st" });
+  const usable = templates.data.filter((t) => !t.internal && t.enabled !== false);
+  const template = h("select", { name: "template" }, h("option", { value: "" }, "None"), usable.map((t) => h("option", { value: t.slug }, `${t.favorite ? "★ " : ""}${t.name}`)));
+  const schema = h("textarea", { name: "schema", spellcheck: false, placeholder: '{ "type": "object", "properties": { "total": { "type": "number" } } }' });
+  const schemaField = field("JSON Schema", schema, "(for structured output without a template)");
+  const instructions = h("input", { type: "text", name: "instructions", maxlength: 100 });
+  const boxes = h("input", { type: "checkbox", name: "boxes", id: "opt-boxes", checked: true });
+  const status = h("div", { "aria-live": "polite" });
+  const submit = h("button", { type: "submit", disabled: true }, "Upload");
+  const running = h("ul", { class: "uploads", "aria-label": "Uploads" });
+
+  const syncSchema = () => (schemaField.hidden = !(fmtStructured.checked && !template.value));
+  fmtMarkdown.addEventListener("change", syncSchema);
+  fmtStructured.addEventListener("change", syncSchema);
+  template.addEventListener("change", syncSchema);
+  syncSchema();
+
+  function setFiles(list) {
+    files = [...files, ...list];
+    chosen.replaceChildren(...files.map((f, i) => h("li", {}, `${f.name} · ${fmtBytes(f.size)} `,
+      h("button", { type: "button", class: "secondary", "aria-label": `Remove ${f.name}`, onclick: () => { files.splice(i, 1); setFiles([]); } }, "Remove"))));
+    submit.disabled = files.length === 0;
+    submit.textContent = files.length > 1 ? `Upload ${files.length} files` : "Upload";
+  }
+  input.addEventListener("change", () => { setFiles([...input.files]); input.value = ""; });
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (e) => { e.preventDefault(); drop.classList.remove("over"); setFiles([...e.dataTransfer.files]); });
+
+  // Page progress of every job started here, from the live event stream.
+  const stop = onJobEvent((e) => jobsById.get(e.id)?.(e));
+
+  const form = h("form", {},
+    h("h1", {}, "Upload documents"),
+    drop, chosen,
+    h("fieldset", {}, h("legend", {}, "How to read them"),
+      h("div", { class: "row" }, field("Model", model), field("Template", template, "(fills in the options below)")),
+      h("fieldset", {}, h("legend", {}, "Output format"),
+        h("label", { class: "check", for: "fmt-md" }, fmtMarkdown, "Markdown"),
+        h("label", { class: "check", for: "fmt-st" }, fmtStructured, "Structured JSON (needs a model route that supports it)")),
+      schemaField,
+      field("Instructions", instructions, "(optional, at most 100 characters)"),
+      h("label", { class: "check", for: "opt-boxes" }, boxes, "Extract bounding boxes"),
+    ),
+    status,
+    h("div", { class: "actions" }, submit),
+    h("h2", {}, "Progress"),
+    running,
+  );
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    status.replaceChildren();
+    const options = { model: model.value || undefined, extract_bounding_boxes: boxes.checked };
+    if (template.value) options.template_slug = template.value;
+    else options.format = fmtStructured.checked ? "structured" : "markdown";
+    if (instructions.value.trim()) options.instructions = instructions.value.trim();
+    if (!template.value && fmtStructured.checked) {
+      try { options.schema = JSON.parse(schema.value); } catch (err) { status.append(notice("err", `The schema is not valid JSON: ${err.message}`)); return; }
+    }
+    const batch = files;
+    files = [];
+    setFiles([]);
+    for (const f of batch) await uploadOne(f, options, running, jobsById);
+  });
+  main.append(form);
+  return stop;
+}
+
+async function uploadOne(file, options, list, jobsById) {
+  const upBar = h("progress", { max: 100, value: 0, "aria-label": `Upload of ${file.name}` });
+  const upText = h("span", {}, "0 %");
+  const pageBar = h("progress", { max: 100, value: 0, "aria-label": `Pages of ${file.name}`, class: "pages" });
+  const pageText = h("span", {}, "waiting for the upload");
+  const msg = h("div");
+  const li = h("li", { class: "upload" }, h("strong", {}, file.name),
+    h("div", { class: "progress-label" }, h("span", {}, "Upload"), upText), upBar,
+    h("div", { class: "progress-label" }, h("span", {}, "Pages"), pageText), pageBar, msg);
+  list.prepend(li);
+  try {
+    const up = await api("POST", teamPath("/uploads/direct"), { file_name: file.name, file_size: file.size, content_type: typeOf(file), ...options });
+    const done = new Array(up.parts.length).fill(0);
+    const parts = [];
+    for (const p of up.parts) {
+      const etag = await putWithProgress(p.upload_url, file.slice(p.start_byte, p.end_byte + 1), (loaded) => {
+        done[p.part_number - 1] = loaded;
+        const pct = Math.min(100, Math.floor((done.reduce((a, b) => a + b, 0) / file.size) * 100));
+        upBar.value = pct;
+        upText.textContent = `${pct} %`;
+      });
+      done[p.part_number - 1] = p.end_byte - p.start_byte + 1;
+      parts.push({ part_number: p.part_number, etag });
+    }
+    upBar.value = 100;
+    upText.textContent = "100 %";
+    const update = (e) => {
+      pageBar.value = e.progress;
+      pageText.textContent = e.total_pages ? `${e.processed_pages} of ${e.total_pages} page(s) · ${e.progress} %` : e.status;
+      if (e.stage === "done") {
+        msg.replaceChildren(e.status === "failed" ? notice("err", e.error_message || "The job failed.") : notice("ok", `Done. `, h("a", { href: `#/jobs/${up.job_id}` }, "Open the job")));
+        li.dataset.done = e.status;
+      }
+    };
+    jobsById.set(up.job_id, update);
+    await api("POST", teamPath(`/uploads/${up.job_id}/complete`), { parts });
+    pageText.textContent = "queued";
+    // The stream carries every later change; this one read covers a job that finished before it.
+    const j = await api("GET", teamPath(`/jobs/${up.job_id}`));
+    if (j.stage === "done") update({ ...j, progress: 100, error_message: j.error_message });
+  } catch (err) {
+    msg.replaceChildren(notice("err", err.message));
+  }
+}
