@@ -11,7 +11,9 @@ const svg = (tag, attrs = {}) => {
 
 export function barChart(title, points, { danger = false } = {}) {
   const W = 320, H = 140, pad = { l: 30, r: 6, t: 8, b: 20 };
-  const max = Math.max(1, ...points.map((p) => p.value));
+  // An even top value keeps the middle gridline a whole number.
+  const top = Math.max(2, ...points.map((p) => p.value));
+  const max = top % 2 ? top + 1 : top;
   const bw = (W - pad.l - pad.r) / Math.max(1, points.length);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}: ${points.reduce((a, p) => a + p.value, 0)} in all` });
   for (const f of [0, 0.5, 1]) {

@@ -23,6 +23,8 @@ const TYPES: Record<string, string> = {
 
 export function contentSecurityPolicy(config: Config): string {
   const extra = analyticsCsp(config);
+  // With S3 storage the browser PUTs upload parts straight to the bucket's presigned URLs.
+  if (config.storage === "s3") extra.connect.push(config.s3Endpoint ? new URL(config.s3Endpoint).origin : "https://*.amazonaws.com");
   const list = (xs: string[]) => ["'self'", ...xs].join(" ");
   return [
     "default-src 'self'",

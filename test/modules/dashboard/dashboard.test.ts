@@ -1,0 +1,75 @@
+/**
+ * The dashboard's server side, in process: embedded files are current, analytics appears only
+ * when configured (and then with its hosts in the CSP), and the first-run route closes once a
+ * user exists.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { startTestServer, type TestServer } from "../../helpers/app";
+import { generate } from "../../../scripts/embed-public";
+
+const servers: TestServer[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.close();
+});
+
+describe("dashboard files and analytics", () => {
+  test("src/modules/dashboard/assets.generated.ts lists every file of public/ (run scripts/embed-public.ts)", async () => {
+    const current = await Bun.file(join(import.meta.dir, "../../../src/modules/dashboard/assets.generated.ts")).text();
+    expect(current).toBe(generate());
+  });
+
+  test("with PostHog and GA settings, the shell loads /analytics.js and the CSP admits exactly their hosts", async () => {
+    const t = await startTestServer({ posthogKey: "phc_test", posthogHost: "https://eu.i.posthog.com", gaMeasurementId: "G-TEST123" });
+    servers.push(t);
+    const res = await fetch(`${t.baseUrl}/`);
+    const html = await res.text();
+    expect(html).toContain('<script src="/analytics.js" defer></script>');
+    const csp = res.headers.get("content-security-policy")!;
+    expect(csp).toContain("script-src 'self' https://eu-assets.i.posthog.com https://www.googletagmanager.com");
+    expect(csp).toContain("https://eu.i.posthog.com");
+    const js = await (await fetch(`${t.baseUrl}/analytics.js`)).text();
+    expect(js).toContain('"phc_test"');
+    expect(js).toContain("https://eu-assets.i.posthog.com/static/array.js");
+    expect(js).toContain('"G-TEST123"');
+  });
+
+  test("without them, no loader, no outside host, and files revalidate with ETags", async () => {
+    const t = await startTestServer();
+    servers.push(t);
+    const res = await fetch(`${t.baseUrl}/`);
+    expect(await res.text()).not.toMatch(/analytics\.js|posthog|gtag|googletagmanager/i);
+    expect(res.headers.get("content-security-policy")).not.toMatch(/https?:/);
+    expect((await fetch(`${t.baseUrl}/analytics.js`)).status).toBe(404);
+    const css = await fetch(`${t.baseUrl}/app.css`);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    const again = await fetch(`${t.baseUrl}/app.css`, { headers: { "if-none-match": css.headers.get("etag")! } });
+    expect(again.status).toBe(304);
+  });
+});
+
+describe("first run", () => {
+  test("creates the first owner and a session once; afterwards it answers 409", async () => {
+    const t = await startTestServer();
+    servers.push(t);
+    expect(await (await fetch(`${t.baseUrl}/api/v1/dashboard/setup`)).json()).toEqual({ needs_setup: true });
+    const post = (email: string) =>
+      fetch(`${t.baseUrl}/api/v1/dashboard/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "twelve chars or more" }) });
+    const first = await post("first@example.com");
+    expect(first.status).toBe(200);
+    expect(first.headers.get("set-cookie")).toContain("HttpOnly");
+    const body = (await first.json()) as { csrf_token: string; teams: { role: string }[] };
+    expect(body.teams[0]!.role).toBe("owner");
+    const second = await post("second@example.com");
+    expect(second.status).toBe(409);
+    expect(await (await fetch(`${t.baseUrl}/api/v1/dashboard/setup`)).json()).toEqual({ needs_setup: false });
+  });
+
+  test("a short password is refused with the reason", async () => {
+    const t = await startTestServer();
+    servers.push(t);
+    const res = await fetch(`${t.baseUrl}/api/v1/dashboard/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "a@example.com", password: "short" }) });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("at least 12 characters");
+  });
+});
