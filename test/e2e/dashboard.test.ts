@@ -193,6 +193,13 @@ describe("dashboard in headless Chromium against the binary", () => {
     await first.locator(".markdown").getByText("Revenue grew steadily").hover();
     expect(await boxes.nth(1).evaluate((e) => e.classList.contains("hot"))).toBe(true);
     await shot("job-1280-light");
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await shot(`job-390-${scheme}`);
+    }
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 1280, height: 900 });
     await first.getByRole("button", { name: "Markdown source" }).click();
     expect(await first.locator("pre").innerText()).toContain("# Quarterly Report");
   }, 30_000);
