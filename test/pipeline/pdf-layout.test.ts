@@ -116,3 +116,43 @@ describe("text clean-up", () => {
     expect(md([g("Quarterly Report", 72, 80, 24), ...body(72, 120, 8)])).toMatch(/^#{1,3} Quarterly Report$/m);
   });
 });
+
+describe("tables", () => {
+  /** A row of cells at the given x positions on one baseline. */
+  const row = (y: number, cells: Array<[string, number]>, size = 9) => cells.map(([t, x]) => g(t, x, y, size));
+  const COLS = [72, 200, 300, 360, 420, 480];
+
+  test("a wrapped first-column cell and a label line inside the table do not break it", () => {
+    const glyphs = [
+      ...body(72, 80, 4),
+      ...row(140, ["Source", "Type", "Tokens", "Words", "Bytes", "Docs"].map((t, i) => [t, COLS[i]!] as [string, number])),
+      ...row(152, [["Pretraining Mix", 200]]),
+      ...row(164, ["DCLM-Baseline", "Web pages", "3.71T", "3.32T", "21.32T", "2.95B"].map((t, i) => [t, COLS[i]!] as [string, number])),
+      ...row(176, ["StarCoder", "Code", "83.0B", "70.0B", "459B", "78.7M"].map((t, i) => [t, COLS[i]!] as [string, number])),
+      ...row(186, [["from OLMoE Mix", 72]]),
+      ...row(198, ["Algebraic Stack", "Math proofs code", "11.8B", "10.8B", "35.0B", "2.83M"].map((t, i) => [t, COLS[i]!] as [string, number])),
+      ...row(210, ["Total", "", "3.90T", "3.48T", "22.38T", "3.08B"].filter((t) => t).map((t) => [t, COLS[["Total", "", "3.90T", "3.48T", "22.38T", "3.08B"].indexOf(t)]!] as [string, number])),
+      ...body(72, 240, 4, 80, 2),
+    ];
+    const out = md(glyphs);
+    expect(out).toContain("| Source | Type | Tokens | Words | Bytes | Docs |");
+    expect(out).toContain("| DCLM-Baseline | Web pages | 3.71T | 3.32T | 21.32T | 2.95B |");
+    expect(out).toContain("| StarCoder from OLMoE Mix | Code | 83.0B |");
+    expect(out).toContain("|  | Pretraining Mix |  |");
+    expect(out).toContain("| Total |  | 3.90T |");
+  });
+
+  test("currency signs set apart from their numbers keep the numbers in their columns", () => {
+    const glyphs = [
+      ...body(72, 80, 4),
+      ...row(140, [["Jan 26, 2025", 300], ["Jan 28, 2024", 400]]),
+      ...row(152, [["Cost of revenue", 72], ["$", 300], ["178", 340], ["$", 400], ["141", 440]]),
+      ...row(164, [["Research and development", 72], ["3,423", 335], ["2,532", 435]]),
+      ...row(176, [["Total", 72], ["$", 300], ["4,737", 335], ["$", 400], ["3,549", 435]]),
+      ...body(72, 220, 4, 80, 2),
+    ];
+    const out = md(glyphs);
+    expect(out).toMatch(/\| Research and development \|\s*\| 3,423 \|\s*\| 2,532 \|/);
+    expect(out).toMatch(/\| Cost of revenue \| \$ \| 178 \| \$ \| 141 \|/);
+  });
+});

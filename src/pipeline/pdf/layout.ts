@@ -514,28 +514,90 @@ export function judgeText(text: string, signals: PageSignals): boolean {
   return true;
 }
 
-/** Markdown table from consecutive lines that each have several cells. */
-function tableMarkdown(lines: Line[]): string {
-  const cols = Math.max(...lines.map((l) => l.cells.length));
-  const row = (l: Line) => {
-    const cells = l.cells.map((c) => c.text.replace(/\|/g, "\\|"));
-    while (cells.length < cols) cells.push("");
-    return `| ${cells.join(" | ")} |`;
+/**
+ * A table's lines as a grid: the columns are those of its line with the most cells; every other
+ * cell goes to the column it overlaps most (nearest by centre when it overlaps none). A line
+ * of one cell starting in lower case continues the row above (a wrapped cell); a header cell
+ * over several columns ("Year Ended" above three dates) is repeated in each, since a markdown
+ * table has no column spans.
+ */
+export function tableGrid(lines: Line[]): string[][] {
+  const template = lines.reduce((a, l) => (l.cells.length > a.cells.length ? l : a), lines[0]!);
+  const cols = template.cells.map((c) => [c.x0, c.x1] as const);
+  // Header lines: those above the first line of several cells (titles over groups of columns).
+  const firstMulti = lines.findIndex((l) => l.cells.length >= 2);
+  const columnsOf = (c: Seg, header: boolean): number[] => {
+    const overlap = cols.map(([x0, x1]) => Math.max(0, Math.min(x1, c.x1) - Math.max(x0, c.x0)));
+    const best = overlap.indexOf(Math.max(...overlap));
+    if (overlap[best]! <= 0) {
+      const mid = (c.x0 + c.x1) / 2;
+      const dist = cols.map(([x0, x1]) => Math.abs((x0 + x1) / 2 - mid));
+      return [dist.indexOf(Math.min(...dist))];
+    }
+    if (!header) return [best];
+    // A header cell clearly covering several columns' text is the heading of each.
+    const spanned = overlap.map((o, i) => (o >= 0.6 * (cols[i]![1] - cols[i]![0]) ? i : -1)).filter((i) => i >= 0);
+    return spanned.length > 1 ? spanned : [best];
   };
-  return [row(lines[0]!), `|${" --- |".repeat(cols)}`, ...lines.slice(1).map(row)].join("\n");
+  const rows: string[][] = [];
+  lines.forEach((l, li) => {
+    const header = li < firstMulti;
+    if (l.cells.length === 1 && rows.length && /^\p{Ll}/u.test(l.text)) {
+      const [c] = columnsOf(l.cells[0]!, false);
+      const prev = rows[rows.length - 1]!;
+      prev[c!] = prev[c!] ? `${prev[c!]} ${l.text}` : l.text;
+      return;
+    }
+    const row = cols.map(() => "");
+    for (const cell of l.cells) for (const c of columnsOf(cell, header)) row[c] = row[c] ? `${row[c]} ${cell.text}` : cell.text;
+    rows.push(row);
+  });
+  // Columns left empty in every row (a "$" column whose signs went elsewhere) are dropped.
+  const keep = cols.map((_, c) => rows.some((r) => r[c] !== ""));
+  return rows.map((r) => r.filter((_, c) => keep[c]));
 }
 
-/** Groups runs of >= 3 consecutive multi-cell lines (with the same cell count +-1) into tables. */
+/** Markdown table from the lines of a table. */
+function tableMarkdown(lines: Line[]): string {
+  const grid = tableGrid(lines);
+  const row = (cells: string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
+  return [row(grid[0]!), `|${" --- |".repeat(grid[0]!.length)}`, ...grid.slice(1).map(row)].join("\n");
+}
+
+/**
+ * Runs of lines with several cells are tables when at least three lines
+ * have several short cells; a line of one short cell between two such lines (a wrapped cell, a
+ * section label inside the table) does not end the run.
+ */
 function findTables(lines: Line[]): Array<Line | Line[]> {
   const out: Array<Line | Line[]> = [];
+  // Rows of one table differ in cell count (empty cells, "$" signs set apart): any line of two
+  // or more cells goes on the run, up to a few times the first line's count.
+  const multi = (l: Line | undefined, n: number) => !!l && l.cells.length >= 2 && l.cells.length <= n * 3 + 1 && n <= l.cells.length * 3 + 1;
   for (let i = 0; i < lines.length; ) {
-    let j = i;
     const n = lines[i]!.cells.length;
-    while (j < lines.length && lines[j]!.cells.length >= 2 && Math.abs(lines[j]!.cells.length - n) <= 1) j++;
+    let j = i;
+    if (n >= 2) {
+      while (j < lines.length) {
+        const l = lines[j]!;
+        if (multi(l, n)) j++;
+        else if (l.cells.length === 1 && l.text.length <= 40 && j > i && (multi(lines[j + 1], n) || (lines[j + 1]?.cells.length === 1 && lines[j + 1]!.text.length <= 40 && multi(lines[j + 2], n)))) j++;
+        else break;
+      }
+    }
+    const run = lines.slice(i, j);
+    const multiLines = run.filter((l) => l.cells.length >= 2);
     // Short cells: two columns of prose on shared baselines are not a table.
-    const cellLengths = lines.slice(i, j).flatMap((l) => l.cells.map((c) => c.text.length));
-    if (n >= 2 && j - i >= 3 && median(cellLengths) <= 30) {
-      out.push(lines.slice(i, j));
+    const cellLengths = multiLines.flatMap((l) => l.cells.map((c) => c.text.length));
+    if (n >= 2 && multiLines.length >= 3 && median(cellLengths) <= 30) {
+      // A short line just above, clear of the first column, heads some of the columns ("Year Ended").
+      const above = out.at(-1);
+      const labelEnd = Math.min(...multiLines.map((l) => l.cells[0]!.x1));
+      if (above && !Array.isArray(above) && above.cells.length === 1 && above.text.length <= 40 && above.x0 > labelEnd && run[0]!.y - above.y <= 2.5 * above.size) {
+        out.pop();
+        run.unshift(above);
+      }
+      out.push(run);
       i = j;
     } else out.push(lines[i++]!);
   }
