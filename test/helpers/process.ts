@@ -12,8 +12,20 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals | number): Promise<void>;
 }
 
-export async function startServerProcess(cmd: string[], opts: { cwd: string; dataDir: string; env?: Record<string, string>; timeoutMs?: number }): Promise<ServerProcess> {
-  const port = 20000 + Math.floor(Math.random() * 30000);
+type StartOptions = { cwd: string; dataDir: string; env?: Record<string, string>; timeoutMs?: number };
+
+/** Picks a random port; if another process holds it, tries again with another. */
+export async function startServerProcess(cmd: string[], opts: StartOptions): Promise<ServerProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(cmd, opts, 20000 + Math.floor(Math.random() * 30000));
+    } catch (err) {
+      if (attempt >= 5 || !/port .* in use|EADDRINUSE/i.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startOnce(cmd: string[], opts: StartOptions, port: number): Promise<ServerProcess> {
   const started = performance.now();
   const proc = Bun.spawn([...cmd, "--port", String(port), "--host", "127.0.0.1", "--data-dir", opts.dataDir], {
     cwd: opts.cwd,
