@@ -22,7 +22,7 @@ import { DEFAULT_MODEL, type ModelRegistry } from "../adapters/router";
 import { RouteError, StepFailedError } from "../adapters/retry";
 import { buildModels, readConfigFile } from "../config-file";
 import { IngestError, sniffDocumentType } from "../pipeline/ingest";
-import { DocumentError, openDocument, type OpenedDocument } from "../pipeline/document";
+import { DocumentError, holdRenderPool, openDocument, type OpenedDocument } from "../pipeline/document";
 import { runPageSteps, runStructuredStep } from "../pipeline/steps";
 import { checkUsableSchema } from "../pipeline/structured";
 
@@ -138,6 +138,7 @@ export async function runOcr(args: string[], allFlags: Record<string, string>): 
   const built = buildModels(config.configFile ? readConfigFile(config.configFile) : null, offline, { pageConcurrency: config.pageConcurrency, logger });
   const models: ModelRegistry = built.registry;
   let doc: OpenedDocument | null = null;
+  const releaseRenderPool = holdRenderPool();
   try {
     const modelName = own.model ?? DEFAULT_MODEL;
     const model = models.get(modelName);
@@ -230,6 +231,7 @@ export async function runOcr(args: string[], allFlags: Record<string, string>): 
     process.exitCode = ok ? 0 : 1;
   } finally {
     await doc?.close().catch(() => {});
+    await releaseRenderPool();
     await models.close();
   }
 }

@@ -30,8 +30,7 @@ export async function openDocument(bytes: Uint8Array, type: DocumentType, limits
 }
 
 /**
- * Pages are rendered in a pool of workers (one per core) so that rendering uses every core and
- * never blocks the HTTP thread; the text layer is read in-process, where it is cheap.
+ * The shared pool of PDF workers (one per core), started on first use.
  */
 let renderPool: Promise<import("./pdf/render-pool").RenderPool> | null = null;
 const sharedRenderPool = () => (renderPool ??= import("./pdf/render-pool").then(({ createRenderPool }) => createRenderPool()));
@@ -54,39 +53,36 @@ export function holdRenderPool(): () => Promise<void> {
   };
 }
 
+/**
+ * PDFs are opened, read and rendered entirely in the worker pool: pdfjs is CPU-bound and
+ * single-threaded, and on the HTTP thread its ~10 ms per page would stall every request.
+ */
 async function openPdfDocument(bytes: Uint8Array, limits: DocumentLimits): Promise<OpenedDocument> {
-  const { openPdf, PdfError } = await import("./pdf/index");
-  let handle;
-  try {
-    // pdfjs may detach the buffer it is given, and refuses Node Buffers: hand it a plain copy.
-    handle = await openPdf(new Uint8Array(bytes));
-  } catch (err: unknown) {
-    if (err instanceof PdfError) throw new DocumentError(err.message);
-    throw new DocumentError("The PDF could not be read; it may be damaged. Open and re-save it, then upload it again.");
-  }
-  const pdf = handle;
-  // Registered with the pool lazily: documents read from their text layer never need it.
-  let pooled: Promise<import("./pdf/render-pool").PooledDocument> | null = null;
-  const render = async (pageNumber: number, dpi: number) => {
-    pooled ??= sharedRenderPool().then((pool) => pool.open(new Uint8Array(bytes)));
+  const { PdfError } = await import("./pdf/index");
+  const inPool = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
-      return await (await pooled).render(pageNumber, dpi, { maxPixels: limits.maxPagePixels });
+      return await work();
     } catch (err: unknown) {
       if (err instanceof PdfError) throw new DocumentError(err.message);
       throw err;
     }
   };
+  let pdf: import("./pdf/render-pool").PooledDocument;
+  try {
+    // pdfjs may detach the buffer it is given, and refuses Node Buffers: hand it a plain copy.
+    pdf = await inPool(async () => (await sharedRenderPool()).open(new Uint8Array(bytes)));
+  } catch (err: unknown) {
+    if (err instanceof DocumentError) throw err;
+    throw new DocumentError("The PDF could not be read; it may be damaged. Open and re-save it, then upload it again.");
+  }
   return {
     pageCount: pdf.pageCount,
     page: (pageNumber) => ({
       pageNumber,
-      textLayer: (dpi) => pdf.extractText(pageNumber, dpi),
-      image: (dpi) => render(pageNumber, dpi),
+      textLayer: (dpi) => inPool(() => pdf.extractText(pageNumber, dpi)),
+      image: (dpi) => inPool(() => pdf.render(pageNumber, dpi, { maxPixels: limits.maxPagePixels })),
     }),
-    close: async () => {
-      await pdf.close();
-      if (pooled) await (await pooled).close();
-    },
+    close: () => pdf.close(),
   };
 }
 

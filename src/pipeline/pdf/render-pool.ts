@@ -14,12 +14,14 @@
  * In a compiled binary, ./render-worker.ts must be an extra entrypoint of `bun build --compile`.
  */
 import { existsSync } from "node:fs";
-import { PdfError, type PdfErrorKind, type RenderOptions, type RenderedPage } from "./index";
+import { PdfError, type PdfErrorKind, type PdfPageText, type RenderOptions, type RenderedPage } from "./index";
 import type { WorkerRequest, WorkerResponse } from "./render-worker";
 
 export interface PooledDocument {
   readonly pageCount: number;
   render(pageNumber: number, dpi: number, opts?: RenderOptions): Promise<RenderedPage>;
+  /** The page's text layer as markdown with blocks (as PdfDocumentHandle.extractText), read in a worker. */
+  extractText(pageNumber: number, dpi: number): Promise<PdfPageText>;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,15 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
   }
 
   async function renderOn(doc: number, page: number, dpi: number, o: RenderOptions): Promise<RenderedPage> {
+    const r = await onWorker(doc, { op: "render", page, dpi, maxPixels: o.maxPixels });
+    return { png: r.png!, width: r.width!, height: r.height! };
+  }
+
+  /** Runs one page request on an idle worker, opening the document there first if needed. */
+  async function onWorker(
+    doc: number,
+    req: { op: "render"; page: number; dpi: number; maxPixels?: number } | { op: "extract"; page: number; dpi: number },
+  ): Promise<WorkerResponse & { ok: true }> {
     const w = await acquire();
     w.busy++;
     try {
@@ -141,8 +152,7 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
         w.opened.set(doc, opening);
       }
       await opening;
-      const r = await w.call({ op: "render", id: nextId++, doc, page, dpi, maxPixels: o.maxPixels });
-      return { png: r.png!, width: r.width!, height: r.height! };
+      return await w.call({ ...req, id: nextId++, doc });
     } finally {
       w.busy--;
       waiting.shift()?.();
@@ -170,6 +180,7 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     return {
       pageCount,
       render: (n, dpi, o = {}) => renderOn(doc, n, dpi, o),
+      extractText: async (n, dpi) => (await onWorker(doc, { op: "extract", page: n, dpi })).text!,
       async close() {
         docs.delete(doc);
         await Promise.all(

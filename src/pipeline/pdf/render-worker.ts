@@ -3,17 +3,18 @@
  * pages on request. In a compiled binary this file must be an extra entrypoint of
  * `bun build --compile` (src/pipeline/pdf/render-worker.ts).
  */
-import { PdfError, type PdfDocumentHandle } from "./index";
+import { PdfError, type PdfDocumentHandle, type PdfPageText } from "./index";
 
 declare const self: Worker;
 
 export type WorkerRequest =
   | { op: "open"; id: number; doc: number; bytes: Uint8Array }
   | { op: "render"; id: number; doc: number; page: number; dpi: number; maxPixels?: number }
+  | { op: "extract"; id: number; doc: number; page: number; dpi: number }
   | { op: "release"; id: number; doc: number };
 
 export type WorkerResponse =
-  | { id: number; ok: true; pageCount?: number; png?: Uint8Array; width?: number; height?: number }
+  | { id: number; ok: true; pageCount?: number; png?: Uint8Array; width?: number; height?: number; text?: PdfPageText }
   | { id: number; ok: false; kind?: string; message: string };
 
 const docs = new Map<number, Promise<PdfDocumentHandle>>();
@@ -36,6 +37,7 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
     return { id: req.id, ok: true };
   }
   if (!doc) throw new Error(`document ${req.doc} is not open in this worker`);
+  if (req.op === "extract") return { id: req.id, ok: true, text: await (await doc).extractText(req.page, req.dpi) };
   const r = await (await doc).render(req.page, req.dpi, { maxPixels: req.maxPixels });
   return { id: req.id, ok: true, png: r.png, width: r.width, height: r.height };
 }
