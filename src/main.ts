@@ -35,8 +35,13 @@ async function serve(flags: Record<string, string>): Promise<void> {
     logger.info("shutting down", { signal, grace_seconds: config.shutdownGraceSeconds, pages_in_flight: server.runner.pagesInFlight });
     server.readiness.phase = "stopping";
     // Requests under way may finish; keep-alive connections must not hold the exit.
-    await Promise.race([server.app.stop(), Bun.sleep(Math.min(graceMs, 5000))]);
-    void server.app.stop(true).catch(() => {});
+    const closed = await Promise.race([server.app.stop().then(() => true), Bun.sleep(Math.min(graceMs, 5000)).then(() => false)]);
+    if (!closed) {
+      // Elysia throws synchronously when the server is already stopped: nothing left to force.
+      try {
+        await server.app.stop(true);
+      } catch {}
+    }
     await server.close(graceMs);
     logger.info("stopped", { signal });
     process.exit(0);
