@@ -7,7 +7,7 @@ import { openDocument, DocumentError } from "../../pipeline/document";
 import { sniffDocumentType } from "../../pipeline/ingest";
 import { sourceKey } from "../../pipeline/runner";
 import { listSubprocessors } from "../subprocessors/service";
-import type { ApiKeyAuth } from "../auth/service";
+import type { JobOwner } from "../ocr/service";
 import type { Principal } from "../auth";
 
 /** Pages are shown at screen resolution, not at the OCR DPI. */
@@ -17,8 +17,8 @@ export const PREVIEW_DPI = 100;
  * The SDK service functions take an API key's team; a dashboard session acts for its team too.
  * Jobs started from a session have no API key (api_key_id stays null).
  */
-export function teamAuth(teamId: string, principal: Principal): ApiKeyAuth {
-  return { teamId, apiKeyId: principal.kind === "api_key" ? principal.apiKeyId : (null as unknown as string), scopes: principal.kind === "api_key" ? principal.scopes : "*" };
+export function teamAuth(teamId: string, principal: Principal): JobOwner {
+  return { teamId, apiKeyId: principal.kind === "api_key" ? principal.apiKeyId : null };
 }
 
 /** PNG of one page of a job's uploaded file, rendered on demand. 410 once retention removed the file. */

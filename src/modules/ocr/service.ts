@@ -1,7 +1,11 @@
 /** The LeapOCR SDK flow: create a job, receive its file, report status and results, delete. */
 import { and, asc, eq, isNull } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import type { ApiKeyAuth } from "../auth/service";
+/** Whose job it is: the team, and the API key that created it (none for dashboard uploads). */
+export interface JobOwner {
+  teamId: string;
+  apiKeyId: string | null;
+}
 import { jobs, pages } from "../../db/schema";
 import { badRequest, conflict, notFound } from "../../lib/errors";
 import { newJobId } from "../../lib/ids";
@@ -55,7 +59,7 @@ function resolveJobOptions(ctx: AppContext, raw: JobOptionsInput, teamId: string
 
 const iso = (ms: number | null | undefined) => (ms == null ? undefined : new Date(ms).toISOString());
 
-export async function createDirectUpload(ctx: AppContext, auth: ApiKeyAuth, body: DirectUploadRequest, baseUrl: string) {
+export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: DirectUploadRequest, baseUrl: string) {
   const { maxFileBytes, uploadUrlTtlSeconds } = ctx.config;
   if (body.file_size > maxFileBytes) {
     throw badRequest(`The file is ${body.file_size} bytes; this server accepts at most ${maxFileBytes} bytes.`);
@@ -102,7 +106,7 @@ export async function createDirectUpload(ctx: AppContext, auth: ApiKeyAuth, body
   };
 }
 
-function findJob(ctx: AppContext, auth: ApiKeyAuth, jobId: string) {
+function findJob(ctx: AppContext, auth: JobOwner, jobId: string) {
   // Scoped by team: another team's job id answers exactly like one that does not exist.
   const job = ctx.db
     .select()
@@ -113,7 +117,7 @@ function findJob(ctx: AppContext, auth: ApiKeyAuth, jobId: string) {
   return job;
 }
 
-export async function completeDirectUpload(ctx: AppContext, auth: ApiKeyAuth, jobId: string, parts: { part_number: number; etag: string }[]) {
+export async function completeDirectUpload(ctx: AppContext, auth: JobOwner, jobId: string, parts: { part_number: number; etag: string }[]) {
   const job = findJob(ctx, auth, jobId);
   if (job.stage !== "awaiting_upload" || !job.uploadId) {
     throw conflict(`The upload of job ${jobId} has already been completed.`);
@@ -155,7 +159,7 @@ export async function completeDirectUpload(ctx: AppContext, auth: ApiKeyAuth, jo
   return { job_id: jobId, status: "pending" as const, message: "Upload completed successfully, processing started", created_at: iso(job.createdAt)! };
 }
 
-export async function createUrlJob(ctx: AppContext, auth: ApiKeyAuth, body: UrlUploadRequest) {
+export async function createUrlJob(ctx: AppContext, auth: JobOwner, body: UrlUploadRequest) {
   let url: URL;
   try {
     url = await assertFetchableUrl(body.url, parseAllowHosts(ctx.config.urlAllowHosts));
@@ -178,7 +182,7 @@ export async function createUrlJob(ctx: AppContext, auth: ApiKeyAuth, body: UrlU
   return { job_id: jobId, status: "pending" as const, source_url: url.toString(), created_at: iso(now)! };
 }
 
-export function getJobStatus(ctx: AppContext, auth: ApiKeyAuth, jobId: string) {
+export function getJobStatus(ctx: AppContext, auth: JobOwner, jobId: string) {
   const job = findJob(ctx, auth, jobId);
   const end = job.completedAt ?? ctx.clock();
   return {
@@ -198,7 +202,7 @@ export function getJobStatus(ctx: AppContext, auth: ApiKeyAuth, jobId: string) {
   };
 }
 
-export function getJobResult(ctx: AppContext, auth: ApiKeyAuth, jobId: string, page: number, limit: number) {
+export function getJobResult(ctx: AppContext, auth: JobOwner, jobId: string, page: number, limit: number) {
   const job = findJob(ctx, auth, jobId);
   const status = job.status as "pending" | "processing" | "completed" | "failed";
   if (job.stage !== "done") {
@@ -255,7 +259,7 @@ export function getJobResult(ctx: AppContext, auth: ApiKeyAuth, jobId: string, p
 }
 
 /** Deletes the job's file, pages and results at once, even while it runs; status and result then answer 404. */
-export async function deleteJob(ctx: AppContext, auth: ApiKeyAuth, jobId: string, actor: Actor) {
+export async function deleteJob(ctx: AppContext, auth: JobOwner, jobId: string, actor: Actor) {
   findJob(ctx, auth, jobId);
   await purgeJob(ctx, jobId, "deleted", actor);
   return { job_id: jobId, deleted: true, message: "Job and all its data deleted." };

@@ -9,7 +9,7 @@ import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
 import { jobs } from "../../db/schema";
 import { badRequest } from "../../lib/errors";
-import type { ApiKeyAuth } from "../auth/service";
+import type { JobOwner } from "../ocr/service";
 import { emitJobEvent } from "../webhooks/events";
 import { countTemplateUse, saveJobOptionsAsTemplate, templateForJob, type Template } from "./service";
 
@@ -47,12 +47,12 @@ type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
  * In the transaction that created the job: count the template's use, or save the inline options
  * as a template (save_as_template), and queue the job.created event.
  */
-export function onJobCreated(ctx: AppContext, auth: ApiKeyAuth, jobId: string, saveAsTemplate: boolean, tx: Tx): void {
+export function onJobCreated(ctx: AppContext, auth: JobOwner, jobId: string, saveAsTemplate: boolean, tx: Tx): void {
   const job = tx.select().from(jobs).where(eq(jobs.id, jobId)).get()!;
   const now = ctx.clock();
   if (job.templateId) countTemplateUse(tx, job.templateId, now);
   else if (saveAsTemplate) {
-    const t = saveJobOptionsAsTemplate(ctx, job.teamId, job.fileName, job, { type: "api_key", id: auth.apiKeyId }, tx);
+    const t = saveJobOptionsAsTemplate(ctx, job.teamId, job.fileName, job, auth.apiKeyId ? { type: "api_key", id: auth.apiKeyId } : { type: "user", id: null }, tx);
     tx.update(jobs).set({ templateId: t.id, templateSlug: t.slug }).where(eq(jobs.id, jobId)).run();
   }
   emitJobEvent(ctx, jobId, "job.created", tx);
