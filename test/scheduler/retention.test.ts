@@ -215,3 +215,25 @@ test("a start-up sweep removes files that belong to no live job", async () => {
     await again.close();
   }
 });
+
+test("deleting a job while it runs stops it and leaves nothing behind", async () => {
+  const h = await harness("local");
+  try {
+    const { scannedPdfFrom } = await import("../helpers/fixtures");
+    const scanned = await scannedPdfFrom(await digitalPdf([...SAMPLE_PAGES, ...SAMPLE_PAGES]), 150);
+    const jobId = await h.client.upload(scanned, "scan.pdf");
+    // Wait until the job is being read, then delete it mid-way.
+    while ((await h.client.call("GET", `/ocr/status/${jobId}`)).body.status !== "processing") await Bun.sleep(20);
+    expect((await h.client.call("DELETE", `/ocr/delete/${jobId}`)).status).toBe(200);
+    // Let any page that was being read finish; its result must not come back.
+    await Bun.sleep(4000);
+    expect(await h.objectsOf(jobId)).toEqual([]);
+    expectPurged(h, jobId);
+    const row = h.t.server.ctx.db.select().from(jobs).where(eq(jobs.id, jobId)).get()!;
+    expect(row.status).toBe("failed");
+    expect(row.errorMessage).toContain("Deleted before it finished");
+    expect((await h.client.call("GET", `/ocr/status/${jobId}`)).status).toBe(404);
+  } finally {
+    await h.t.close();
+  }
+});
