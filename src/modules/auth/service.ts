@@ -2,8 +2,9 @@
  * Tenancy and API keys. The secret of a key is shown once; only its SHA-256 and a short visible
  * prefix are stored. Organizations contain teams; every key belongs to one team.
  */
-import { and, asc, desc, eq, isNull } from "drizzle-orm";
+import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { prepared } from "../../db/prepared";
 import { apiKeys, organizations, teams } from "../../db/schema";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { newId } from "../../lib/ids";
@@ -45,11 +46,14 @@ export function createApiKey(db: Tx, teamId: string, name: string, secret = gene
 
 /** Resolves the X-API-KEY header to its team; null for unknown, revoked or expired keys. */
 export function authenticateApiKey(db: Db, secret: string, now = Date.now()): ApiKeyAuth | null {
-  const row = db
-    .select({ id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, scopes: apiKeys.scopes })
-    .from(apiKeys)
-    .where(and(eq(apiKeys.hash, sha256Hex(secret)), isNull(apiKeys.revokedAt)))
-    .get();
+  const query = prepared(db, "auth.apiKeyByHash", (d) =>
+    d
+      .select({ id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, scopes: apiKeys.scopes })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.hash, sql.placeholder("hash")), isNull(apiKeys.revokedAt)))
+      .prepare(),
+  );
+  const row = query.get({ hash: sha256Hex(secret) });
   if (!row || (row.expiresAt !== null && row.expiresAt <= now)) return null;
   // Writing on every request would serialise reads behind the writer: once a minute is plenty.
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {

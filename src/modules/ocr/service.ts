@@ -1,6 +1,7 @@
 /** The LeapOCR SDK flow: create a job, receive its file, report status and results, delete. */
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
+import { prepared } from "../../db/prepared";
 /** Whose job it is: the team, and the API key that created it (none for dashboard uploads). */
 export interface JobOwner {
   teamId: string;
@@ -108,11 +109,14 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
 
 function findJob(ctx: AppContext, auth: JobOwner, jobId: string) {
   // Scoped by team: another team's job id answers exactly like one that does not exist.
-  const job = ctx.db
-    .select()
-    .from(jobs)
-    .where(and(eq(jobs.id, jobId), eq(jobs.teamId, auth.teamId), isNull(jobs.deletedAt)))
-    .get();
+  const query = prepared(ctx.db, "ocr.findJob", (db) =>
+    db
+      .select()
+      .from(jobs)
+      .where(and(eq(jobs.id, sql.placeholder("jobId")), eq(jobs.teamId, sql.placeholder("teamId")), isNull(jobs.deletedAt)))
+      .prepare(),
+  );
+  const job = query.get({ jobId, teamId: auth.teamId });
   if (!job) throw notFound(`Job ${jobId} not found.`);
   return job;
 }

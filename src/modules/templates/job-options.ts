@@ -4,7 +4,8 @@
  * mutually exclusive, but both are accepted when they agree (the Python SDK always sends a
  * format). `save_as_template` saves a job's inline options as a new template of the team.
  */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { prepared } from "../../db/prepared";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
 import { jobs } from "../../db/schema";
@@ -48,7 +49,8 @@ type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
  * as a template (save_as_template), and queue the job.created event.
  */
 export function onJobCreated(ctx: AppContext, auth: JobOwner, jobId: string, saveAsTemplate: boolean, tx: Tx): void {
-  const job = tx.select().from(jobs).where(eq(jobs.id, jobId)).get()!;
+  // Prepared on the one connection, so it sees the row the caller's transaction just wrote.
+  const job = prepared(ctx.db, "templates.jobById", (d) => d.select().from(jobs).where(eq(jobs.id, sql.placeholder("id"))).prepare()).get({ id: jobId })!;
   const now = ctx.clock();
   if (job.templateId) countTemplateUse(tx, job.templateId, now);
   else if (saveAsTemplate) {

@@ -5,7 +5,8 @@
  * subscription that wants the event, inside the caller's transaction when given one, and wakes
  * the dispatcher.
  */
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
+import { prepared } from "../../db/prepared";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
 import { jobs, pages, webhookDeliveries, webhookSubscriptions } from "../../db/schema";
@@ -24,14 +25,18 @@ export const eventTimestamp = (ms: number) => new Date(ms).toISOString().replace
 export const newEventId = () => newId("evt");
 
 /** Enabled subscriptions of the team that asked for this event type. */
-function subscribers(db: Writer, teamId: string, type: string) {
-  return db
-    .select()
-    .from(webhookSubscriptions)
-    .where(and(eq(webhookSubscriptions.teamId, teamId), eq(webhookSubscriptions.enabled, true)))
-    .all()
-    .filter((s) => (JSON.parse(s.eventsJson) as string[]).includes(type));
+function subscribers(db: Db, teamId: string, type: string) {
+  const query = prepared(db, "webhooks.enabledSubscriptions", (d) =>
+    d
+      .select()
+      .from(webhookSubscriptions)
+      .where(and(eq(webhookSubscriptions.teamId, sql.placeholder("teamId")), eq(webhookSubscriptions.enabled, true)))
+      .prepare(),
+  );
+  return query.all({ teamId }).filter((s) => (JSON.parse(s.eventsJson) as string[]).includes(type));
 }
+
+const jobById = (db: Db) => prepared(db, "webhooks.jobById", (d) => d.select().from(jobs).where(eq(jobs.id, sql.placeholder("id"))).prepare());
 
 function jobData(job: typeof jobs.$inferSelect) {
   const iso = (ms: number | null) => (ms == null ? null : new Date(ms).toISOString());
@@ -71,9 +76,10 @@ function jobResult(db: Writer, job: typeof jobs.$inferSelect) {
 /** Queues `type` for the job's subscribers; answers how many deliveries were queued. */
 export function emitJobEvent(ctx: EventCtx, jobId: string, type: JobEventType, writer?: Writer, extra: Record<string, unknown> = {}): number {
   const db = writer ?? ctx.db;
-  const job = db.select().from(jobs).where(eq(jobs.id, jobId)).get();
+  // Prepared on the one connection, so they also see the caller's open transaction.
+  const job = jobById(ctx.db).get({ id: jobId });
   if (!job) return 0;
-  const subs = subscribers(db, job.teamId, type);
+  const subs = subscribers(ctx.db, job.teamId, type);
   if (subs.length === 0) return 0;
   const now = ctx.clock();
   const eventId = newEventId();
