@@ -29,13 +29,14 @@ export class SqliteQueue implements QueuePort {
 
   claimJobToSplit(owner: string, leaseMs: number): ClaimedJob | null {
     const now = this.now();
+    // Two index walks on (stage, created_at) rather than one OR that would scan every job.
     const row = this.sqlite
       .query<{ id: string; team_id: string; source: string; source_url: string | null; request_id: string | null }, [string, number, number]>(
         `UPDATE jobs SET stage = 'splitting', lease_owner = ?1, lease_expires_at = ?2 + ?3, attempts = attempts + 1,
                          started_at = coalesce(started_at, ?2), updated_at = ?2
-         WHERE id = (SELECT id FROM jobs WHERE deleted_at IS NULL AND
-                      (stage = 'queued' OR (stage = 'splitting' AND lease_expires_at < ?2))
-                     ORDER BY created_at LIMIT 1)
+         WHERE id = coalesce(
+           (SELECT id FROM jobs WHERE stage = 'splitting' AND lease_expires_at < ?2 AND deleted_at IS NULL ORDER BY created_at LIMIT 1),
+           (SELECT id FROM jobs WHERE stage = 'queued' AND deleted_at IS NULL ORDER BY created_at LIMIT 1))
          RETURNING id, team_id, source, source_url, request_id`,
       )
       .get(owner, now, leaseMs);

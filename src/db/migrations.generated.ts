@@ -6,6 +6,7 @@ import m2 from "../../drizzle/0002_model_routes.sql" with { type: "text" };
 import m3 from "../../drizzle/0003_access.sql" with { type: "text" };
 import m4 from "../../drizzle/0004_workspace.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_ops_request_id.sql" with { type: "text" };
+import m6 from "../../drizzle/0006_queue_index.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -15,4 +16,5 @@ export const migrationSql: Record<string, string> = {
   "0003_access": m3,
   "0004_workspace": m4,
   "0005_ops_request_id": m5,
+  "0006_queue_index": m6,
 };

@@ -110,7 +110,8 @@ export const jobs = sqliteTable(
   },
   (t) => [
     index("jobs_team_created_idx").on(t.teamId, t.createdAt),
-    index("jobs_stage_idx").on(t.stage),
+    // The queue takes the oldest job of a stage: one index walk, no sort.
+    index("jobs_stage_created_idx").on(t.stage, t.createdAt),
   ],
 );
 

@@ -69,6 +69,7 @@ export class PipelineRunner {
   private pagesHeld = new Map<string, { page: ClaimedPage; started: number }>();
   private splitsHeld = new Set<string>();
   private extractionsHeld = new Set<string>();
+  private pagesNext = false;
   private stopped = false;
 
   constructor(private readonly o: RunnerOptions) {}
@@ -148,11 +149,26 @@ export class PipelineRunner {
     }
   }
 
+  /**
+   * Splitting and page work take turns, and splits hold at most half the slots: with a deep
+   * queue of new jobs, always splitting first would leave the pages of split jobs waiting.
+   */
   private takeWork(): Promise<void> | null {
-    const job = this.o.queue.claimJobToSplit(this.owner, this.o.leaseMs);
-    if (job) return this.split(job);
-    const page = this.o.queue.claimNextPage(this.owner, this.o.leaseMs);
-    if (page) return this.processPage(page);
+    const maySplit = this.splitsHeld.size < Math.max(1, Math.floor(this.o.concurrency / 2));
+    const pagesFirst = this.pagesNext || !maySplit;
+    this.pagesNext = !this.pagesNext;
+    if (pagesFirst) {
+      const page = this.o.queue.claimNextPage(this.owner, this.o.leaseMs);
+      if (page) return this.processPage(page);
+    }
+    if (maySplit) {
+      const job = this.o.queue.claimJobToSplit(this.owner, this.o.leaseMs);
+      if (job) return this.split(job);
+    }
+    if (!pagesFirst) {
+      const page = this.o.queue.claimNextPage(this.owner, this.o.leaseMs);
+      if (page) return this.processPage(page);
+    }
     return null;
   }
 

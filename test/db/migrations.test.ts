@@ -31,6 +31,7 @@ const SHIPPED: Record<string, string> = {
   "0003_access": "73a46750a94b4e98de3fb66000b0aa27af9b03e915689141992fdae42ccbb904",
   "0004_workspace": "082074543460e330e4280cd560b1d15f1d7e23e41d4c8f68b4cd1fab923bdf3c",
   "0005_ops_request_id": "37513f2bc45cf7d2063a1e8087312a5a90372e8cc3ef139591154ae983bff9fb",
+  "0006_queue_index": "c15201736e05c6d98be3d4ab5dd4d99c757df4681a96e4adc20a448c4ba70b54",
 };
 
 const all = embeddedMigrations();
