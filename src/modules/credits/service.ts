@@ -11,6 +11,7 @@
  */
 import { and, count, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
+import { prepared } from "../../db/prepared";
 import type { Db } from "../../db/client";
 import { creditTransactions, jobs, teamCredits, teams } from "../../db/schema";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
@@ -92,8 +93,12 @@ export function orgBalance(ctx: AppContext, organizationId: string, teamId: stri
 }
 
 /** 402 LESS_CREDITS when the team has a limit and nothing is left to spend. */
-export function assertCanSpend(db: Reader, teamId: string): void {
-  const limit = creditLimit(db, teamId);
+export function assertCanSpend(db: Db, teamId: string): void {
+  // On every upload: prepared once (most teams have no limit and stop here).
+  const limitQuery = prepared(db, "credits.limitByTeam", (d) =>
+    d.select({ limit: teamCredits.creditLimit }).from(teamCredits).where(eq(teamCredits.teamId, sql.placeholder("teamId"))).prepare(),
+  );
+  const limit = limitQuery.get({ teamId })?.limit ?? null;
   if (limit === null) return;
   const balance = ledgerOf(db, [teamId]).balance;
   if (limit + balance <= 0) {

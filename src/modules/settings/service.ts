@@ -1,5 +1,6 @@
 /** Team retention settings: on by default, 7 days; 0 days means clean up right after processing. */
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { prepared } from "../../db/prepared";
 import type { AppContext } from "../../context";
 import { teamSettings } from "../../db/schema";
 import { recordAudit, type Actor } from "../audit/service";
@@ -12,7 +13,8 @@ export interface Retention {
 }
 
 export function teamRetention(ctx: Pick<AppContext, "db">, teamId: string): Retention & { createdAt: number | null; updatedAt: number | null } {
-  const row = ctx.db.select().from(teamSettings).where(eq(teamSettings.teamId, teamId)).get();
+  const query = prepared(ctx.db, "settings.byTeam", (d) => d.select().from(teamSettings).where(eq(teamSettings.teamId, sql.placeholder("teamId"))).prepare());
+  const row = query.get({ teamId });
   return row ?? { ...DEFAULT_RETENTION, createdAt: null, updatedAt: null };
 }
 

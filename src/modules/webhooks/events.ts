@@ -104,7 +104,7 @@ export function emitJobEvent(ctx: EventCtx, jobId: string, type: JobEventType, w
 
 /** The runner ended the job: completed or failed. */
 export function emitJobFinished(ctx: EventCtx, jobId: string): number {
-  const job = ctx.db.select({ status: jobs.status, deletedAt: jobs.deletedAt }).from(jobs).where(eq(jobs.id, jobId)).get();
+  const job = jobById(ctx.db).get({ id: jobId });
   if (!job || job.deletedAt !== null) return 0;
   return emitJobEvent(ctx, jobId, job.status === "failed" ? "job.failed" : "job.completed");
 }
