@@ -1,4 +1,5 @@
 import type { Box, OcrBlock, OcrLine, OcrResult } from "./types.ts";
+import { unionBox } from "./boxes.ts";
 
 /** A line this much taller than the body text is a heading; this much taller still, a level-1 heading. */
 const HEADING_RATIO = 1.3;
@@ -83,18 +84,6 @@ function segment(result: OcrResult): Part[] {
   return parts;
 }
 
-function union(boxes: Box[]): Box {
-  if (boxes.length === 0) return { x: 0, y: 0, width: 0, height: 0 };
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const b of boxes) {
-    x0 = Math.min(x0, b.x);
-    y0 = Math.min(y0, b.y);
-    x1 = Math.max(x1, b.x + b.width);
-    y1 = Math.max(y1, b.y + b.height);
-  }
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-}
-
 function itemText(lines: OcrLine[]): string {
   const text = joinLines(lines.map((l) => l.text));
   return text.replace(BULLET, "");
@@ -120,11 +109,11 @@ export function ocrToBlocks(result: OcrResult): OcrBlock[] {
   for (const part of segment(result)) {
     if (part.type === "list") {
       for (const item of part.items) {
-        blocks.push({ type: "list", text: itemText(item), bounds: union(item.map((l) => l.bounds)) });
+        blocks.push({ type: "list", text: itemText(item), bounds: unionBox(item.map((l) => l.bounds)) });
       }
     } else {
       const text = joinLines(part.lines.map((l) => l.text));
-      if (text) blocks.push({ type: part.type, text, bounds: union(part.lines.map((l) => l.bounds)) });
+      if (text) blocks.push({ type: part.type, text, bounds: unionBox(part.lines.map((l) => l.bounds)) });
     }
   }
   return blocks;

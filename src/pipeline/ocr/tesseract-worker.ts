@@ -12,6 +12,7 @@ import engPath from "@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz" w
 import TesseractCore from "tesseract.js-core/tesseract-core-simd-lstm.js";
 import type { RecognizeRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
 import type { Box, OcrLine, OcrParagraph, OcrResult, OcrWord } from "./types.ts";
+import { unionBox } from "./boxes.ts";
 
 declare const self: Worker;
 
@@ -98,18 +99,6 @@ function toBox(bb: { x0: number; y0: number; x1: number; y1: number }): Box {
   return { x: bb.x0, y: bb.y0, width: bb.x1 - bb.x0, height: bb.y1 - bb.y0 };
 }
 
-function union(boxes: Box[]): Box {
-  if (boxes.length === 0) return { x: 0, y: 0, width: 0, height: 0 };
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-  for (const b of boxes) {
-    x0 = Math.min(x0, b.x);
-    y0 = Math.min(y0, b.y);
-    x1 = Math.max(x1, b.x + b.width);
-    y1 = Math.max(y1, b.y + b.height);
-  }
-  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
-}
-
 /** Mean confidence weighted by text length. */
 function weighted(words: OcrWord[]): number {
   let sum = 0, n = 0;
@@ -188,14 +177,14 @@ function recognize(req: RecognizeRequest): OcrResult {
     for (const l of p.lines) {
       l.text = l.words.map((w) => w.text).join(" ");
       l.confidence = weighted(l.words);
-      l.bounds = union([l.bounds, ...l.words.map((w) => w.bounds)].filter((b) => b.width > 0));
+      l.bounds = unionBox([l.bounds, ...l.words.map((w) => w.bounds)].filter((b) => b.width > 0));
       // A fitted row height far from the line's box (tiny noise rows) is not trusted.
       if (!(l.fontHeight > 0) || l.fontHeight > l.bounds.height * 2) l.fontHeight = l.bounds.height;
       allWords.push(...l.words);
     }
     p.text = p.lines.map((l) => l.text).join("\n");
     p.confidence = weighted(p.lines.flatMap((l) => l.words));
-    p.bounds = union(p.lines.map((l) => l.bounds));
+    p.bounds = unionBox(p.lines.map((l) => l.bounds));
   }
   return {
     text: paragraphs.map((p) => p.text).join("\n\n"),
