@@ -97,6 +97,8 @@ async function run(pages: number) {
     const rows = t.server.ctx.db.$client.query<{ n: number; s: number; c: number }, [string]>(`SELECT page_number AS n, started_at AS s, completed_at AS c FROM pages WHERE job_id = ?1 ORDER BY completed_at`).all(jobId);
     const comp = rows.map((r) => r.c - job.startedAt!);
     console.log(`  completions (ms): ${comp.filter((_, i) => i % 5 === 0).join(",")}`);
+    const first = t.server.ctx.db.$client.query<{ n: number; s: number; c: number }, [string]>(`SELECT page_number AS n, started_at AS s, completed_at AS c FROM pages WHERE job_id = ?1 ORDER BY started_at LIMIT 20`).all(jobId);
+    console.log(`  first claims (page: claimed+ms -> done+ms): ${first.map((r) => `${r.n}:${r.s - job.startedAt!}->${r.c - job.startedAt!}`).join(" ")}`);
   }
   const busy = occupancy.slice(occupancy.findIndex((x) => x > 0));
   if (process.env.BENCH_DEBUG) console.log(`  mean calls in flight ${(busy.reduce((a, b) => a + b, 0) / busy.length).toFixed(2)} over ${busy.length} samples; first 100: ${busy.slice(0, 100).join(",")}`);
