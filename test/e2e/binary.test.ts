@@ -64,7 +64,7 @@ describe("the single executable", () => {
   });
 
   test("serves its OpenAPI document and offline docs page", async () => {
-    const doc = await (await fetch(`${server.baseUrl}/api/v1/docs/openapi.json`)).json();
+    const doc = (await (await fetch(`${server.baseUrl}/api/v1/docs/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toContain("/api/v1/ocr/uploads/direct");
     expect((await fetch(`${server.baseUrl}/api/v1/docs/scalar.js`)).status).toBe(200);
   });

@@ -44,7 +44,7 @@ async function harness(backend: "local" | "s3", extra: Partial<Config> = {}): Pr
   // Changing retention is an admin's power; a key gets it only when named in its scopes.
   const settingsKey = createApiKey(t.server.ctx.db, team.id, "retention automation", undefined, Date.now()).secret;
   t.server.ctx.db.$client.query("UPDATE api_keys SET scopes = 'settings:read,settings:write' WHERE name = 'retention automation'").run();
-  return {
+  const h: Harness = {
     t,
     client,
     advance: (ms) => (offset += ms),
@@ -65,10 +65,11 @@ async function harness(backend: "local" | "s3", extra: Partial<Config> = {}): Pr
     async finishedJob() {
       const jobId = await client.upload(pdf, "report.pdf");
       expect((await client.waitForJob(jobId)).status).toBe("completed");
-      expect((await this.objectsOf(jobId)).length).toBeGreaterThan(0);
+      expect((await h.objectsOf(jobId)).length).toBeGreaterThan(0);
       return jobId;
     },
   };
+  return h;
 }
 
 function expectPurged(h: Harness, jobId: string) {
@@ -193,7 +194,7 @@ test("settings refuse days outside 0..365 and another team's path", async () => 
     const res = await fetch(`${h.t.baseUrl}/api/v1/organizations/org_x/teams/team_x/settings`, { headers: { "X-API-KEY": h.t.apiKey } });
     expect(res.status).toBe(404);
     const get = await fetch(`${h.t.baseUrl}/api/v1/organizations/${h.t.server.ctx.db.select().from(teams).get()!.organizationId}/teams/${h.t.server.ctx.db.select().from(teams).get()!.id}/settings`, { headers: { "X-API-KEY": h.t.apiKey } });
-    expect((await get.json()).config).toEqual({ auto_delete_enabled: true, retention_period_days: 7 });
+    expect(((await get.json()) as { config: unknown }).config).toEqual({ auto_delete_enabled: true, retention_period_days: 7 });
   } finally {
     await h.t.close();
   }

@@ -37,7 +37,7 @@ describe("upload options", () => {
   test("a body that is not JSON answers 400", async () => {
     const res = await fetch(`${t.baseUrl}/api/v1/ocr/uploads/direct`, { method: "POST", headers: { "X-API-KEY": t.apiKey, "content-type": "application/json" }, body: "{not json" });
     expect(res.status).toBe(400);
-    expect((await res.json()).code).toMatch(/BAD_REQUEST|VALIDATION_ERROR/);
+    expect(((await res.json()) as { code: string }).code).toMatch(/BAD_REQUEST|VALIDATION_ERROR/);
   });
   test("missing fields answer 400 VALIDATION_ERROR naming the field", async () => {
     const res = await client.call("POST", "/ocr/uploads/direct", { file_name: "a.pdf" });
@@ -175,7 +175,7 @@ describe("signed part URLs", () => {
       offsetMs = 61_000; // the server's clock moves past the URL's expiry
       const res = await fetch(init.body.parts[0].upload_url, { method: "PUT", body: new Uint8Array(10) });
       expect(res.status).toBe(403);
-      expect((await res.json()).error.message).toContain("expired");
+      expect(((await res.json()) as { error: { message: string } }).error.message).toContain("expired");
     } finally {
       await expiring.close();
     }
