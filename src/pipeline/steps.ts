@@ -4,20 +4,12 @@
  * Each step goes through the executor (adapters/router.ts), which owns limits, retries and
  * fallback between the step's routes.
  */
-import type { ModelDefinition, PageBlock, PageRequest, PageSource, StructuredInput, TokenUsage } from "../ports/model";
+import type { ModelDefinition, PageBlock, PageOutput, PageRequest, PageSource, StructuredInput, TokenUsage } from "../ports/model";
 import type { RouteExecutor } from "../adapters/router";
 import type { Logger } from "../lib/logger";
 
-export interface PageStepsResult {
-  markdown: string;
-  confidence?: number;
-  width: number;
-  height: number;
-  blocks?: PageBlock[];
-  /** The routes that produced the result, e.g. "gemini:flash+refine:openai:backup". */
-  route: string;
-  usage?: TokenUsage;
-}
+/** A page's outcome after every step; `route` names each route used, e.g. "gemini:flash+refine:openai:backup". */
+export type PageStepsResult = PageOutput;
 
 const add = (a: TokenUsage | undefined, b: TokenUsage | undefined): TokenUsage | undefined =>
   !a ? b : !b ? a : { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
