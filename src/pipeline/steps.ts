@@ -4,7 +4,7 @@
  * Each step goes through the executor (adapters/router.ts), which owns limits, retries and
  * fallback between the step's routes.
  */
-import type { ModelDefinition, PageBlock, PageOutput, PageRequest, PageSource, StructuredInput, TokenUsage } from "../ports/model";
+import type { ModelDefinition, PageOutput, PageRequest, PageSource, StructuredInput, TokenUsage } from "../ports/model";
 import type { RouteExecutor } from "../adapters/router";
 import type { Logger } from "../lib/logger";
 
