@@ -115,15 +115,23 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     waiting.shift()?.();
   };
 
-  /** An idle worker (starting one if the pool is not full), waiting for one if all are busy. */
+  /**
+   * An idle worker (starting one if the pool is not full), waiting for one if all are busy.
+   * The worker is marked busy here, before any await: callers that raced through an async
+   * acquire would otherwise all see the same idle worker and pile every request onto it.
+   */
   async function acquire(): Promise<PoolWorker> {
     for (;;) {
       if (closed) throw new Error("The render pool is closed");
       const idle = workers.find((w) => w.busy === 0 && !w.dead);
-      if (idle) return idle;
+      if (idle) {
+        idle.busy++;
+        return idle;
+      }
       if (workers.length < size) {
         const w = new PoolWorker(onDeath);
         workers.push(w);
+        w.busy++;
         return w;
       }
       await new Promise<void>((r) => waiting.push(r));
@@ -141,7 +149,6 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     req: { op: "render"; page: number; dpi: number; maxPixels?: number } | { op: "extract"; page: number; dpi: number },
   ): Promise<WorkerResponse & { ok: true }> {
     const w = await acquire();
-    w.busy++;
     try {
       let opening = w.opened.get(doc);
       if (!opening) {
@@ -164,7 +171,6 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     docs.set(doc, bytes.slice());
     // Open it once up front in one worker: validates the PDF and learns the page count.
     const w = await acquire();
-    w.busy++;
     let pageCount: number;
     try {
       const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
