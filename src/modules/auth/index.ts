@@ -13,15 +13,13 @@
  * `{ anyAuth: true }`: any valid credential (`credential`), for /auth/verify.
  */
 import { Elysia } from "elysia";
-import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { memberships, teams } from "../../db/schema";
 import { forbidden, notFound } from "../../lib/errors";
 import type { ApiKeyAuth } from "./service";
 import { apiKeyCan, principalCan, sdkPermission, type Permission, type Role } from "./permissions";
 import type { Actor } from "../audit/service";
 import { actorOf, authenticate, type Credential } from "./guard";
-import { roleIn } from "./users";
+import { isMemberOfOrganization, roleIn, teamInOrganization } from "./users";
 import type { RequestIp } from "./limits";
 
 export { authenticate, actorOf, type Credential } from "./guard";
@@ -70,7 +68,7 @@ function stash<T>() {
 export function resolveTeamAccess(ctx: AppContext, request: Request, server: RequestIp, params: Record<string, string | undefined>, permission: Permission): TeamAccess {
   const cred = authenticate(ctx, request, server, { apiKey: true, session: true });
   const { organization_id: orgId, team_id: teamId } = params;
-  const team = ctx.db.select({ id: teams.id, organizationId: teams.organizationId }).from(teams).where(and(eq(teams.id, teamId ?? ""), eq(teams.organizationId, orgId ?? ""))).get();
+  const team = teamInOrganization(ctx.db, teamId ?? "", orgId ?? "");
   if (!team) throw notFound("Team not found.");
   let principal: Principal;
   if (cred.kind === "api_key") {
@@ -130,10 +128,7 @@ export const orgGuard = (ctx: AppContext) => {
       transform({ request, server, params }: GuardCtx) {
         const cred = authenticate(ctx, request, server, { apiKey: true, session: true });
         const orgId = ((params ?? {}) as Record<string, string | undefined>).organization_id ?? "";
-        const inOrg =
-          cred.kind === "api_key"
-            ? ctx.db.select({ id: teams.id }).from(teams).where(and(eq(teams.id, cred.teamId), eq(teams.organizationId, orgId))).get()
-            : ctx.db.select({ id: teams.id }).from(teams).innerJoin(memberships, eq(memberships.teamId, teams.id)).where(and(eq(teams.organizationId, orgId), eq(memberships.userId, cred.userId))).get();
+        const inOrg = cred.kind === "api_key" ? teamInOrganization(ctx.db, cred.teamId, orgId) !== null : isMemberOfOrganization(ctx.db, cred.userId, orgId);
         if (!inOrg) throw notFound("Organization not found.");
         s.put(request, { organization: { id: orgId }, credential: cred, actor: actorOf(ctx, cred, request, server) });
       },

@@ -1,6 +1,7 @@
 /** Users and their team memberships. Passwords are hashed with argon2id (Bun.password); never stored or logged. */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
+import { prepared } from "../../db/prepared";
 import { memberships, organizations, teams, users } from "../../db/schema";
 import { badRequest, conflict } from "../../lib/errors";
 import { newId } from "../../lib/ids";
@@ -60,6 +61,28 @@ export function insertUser(db: Tx, input: { email: string; name: string; passwor
 export function roleIn(db: Pick<Db, "select">, teamId: string, userId: string): Role | null {
   const row = db.select({ role: memberships.role }).from(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId))).get();
   return row && isRole(row.role) ? row.role : null;
+}
+
+/** The team with this id inside this organization (null otherwise). Every workspace request asks, so it is prepared once. */
+export function teamInOrganization(db: Db, teamId: string, organizationId: string): { id: string; organizationId: string } | null {
+  const query = prepared(db, "auth.teamInOrg", (d) =>
+    d
+      .select({ id: teams.id, organizationId: teams.organizationId })
+      .from(teams)
+      .where(and(eq(teams.id, sql.placeholder("teamId")), eq(teams.organizationId, sql.placeholder("orgId"))))
+      .prepare(),
+  );
+  return query.get({ teamId, orgId: organizationId }) ?? null;
+}
+
+/** Whether the user belongs to any team of the organization. */
+export function isMemberOfOrganization(db: Pick<Db, "select">, userId: string, organizationId: string): boolean {
+  return !!db
+    .select({ id: teams.id })
+    .from(teams)
+    .innerJoin(memberships, eq(memberships.teamId, teams.id))
+    .where(and(eq(teams.organizationId, organizationId), eq(memberships.userId, userId)))
+    .get();
 }
 
 export function addMembership(db: Tx, teamId: string, userId: string, role: Role, now: number): void {
