@@ -73,3 +73,32 @@ describe("first run", () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain("at least 12 characters");
   });
 });
+
+describe("page images", () => {
+  test("a page renders as a PNG of the page, and answers 410 once retention removed the uploaded file", async () => {
+    const { SdkClient } = await import("../../helpers/sdk-client");
+    const { digitalPdf, SAMPLE_PAGES } = await import("../../helpers/fixtures");
+    const { defaultTeamOf, seedUser, login, api } = await import("../../helpers/auth");
+    const t = await startTestServer();
+    servers.push(t);
+    const client = new SdkClient(t.baseUrl, t.apiKey);
+    const jobId = await client.upload(await digitalPdf(SAMPLE_PAGES), "report.pdf");
+    await client.waitForJob(jobId);
+    const team = defaultTeamOf(t);
+    const user = await seedUser(t, team.teamId, "viewer");
+    const session = await login(t, user.email);
+    const path = `${team.base}/jobs/${jobId}/pages/2/image`;
+    const ok = await fetch(`${t.baseUrl}${path}`, { headers: { authorization: `Bearer ${session.token}` } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get("content-type")).toContain("image/png");
+    const png = new Uint8Array(await ok.arrayBuffer());
+    expect([...png.subarray(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
+    // 0-day retention drops the uploaded file when the job ends: the image is gone, the results are not.
+    const { dropJobSource } = await import("../../../src/modules/jobs/purge-job");
+    await dropJobSource(t.server.ctx, jobId);
+    const gone = await api(t, "GET", path, { session });
+    expect(gone.status).toBe(410);
+    expect(gone.body.error.message).toContain("retention");
+    expect((await client.result(jobId)).pages).toHaveLength(2);
+  });
+});
