@@ -189,6 +189,17 @@ export class SqliteQueue implements QueuePort {
     return { jobsQueued: jobs?.queued ?? 0, jobsActive: jobs?.active ?? 0, pagesPending: pages?.pending ?? 0, pagesProcessing: pages?.processing ?? 0 };
   }
 
+  /** Writes the job's one charge; the unique (job_id, kind) index makes a second impossible even if this runs twice. */
+  private charge(jobId: string, credits: number, description: string, now: number): void {
+    if (credits <= 0) return;
+    this.sqlite
+      .query(
+        `INSERT OR IGNORE INTO credit_transactions (id, team_id, job_id, kind, amount, description, created_at)
+         SELECT ?1, team_id, id, 'charge', ?2, ?3, ?4 FROM jobs WHERE id = ?5`,
+      )
+      .run(newId("ctx"), -credits, description, now, jobId);
+  }
+
   finishJobIfDone(jobId: string, creditsPerPage: number): boolean {
     const now = this.now();
     return this.sqlite.transaction(() => {
@@ -219,15 +230,7 @@ export class SqliteQueue implements QueuePort {
         )
         .run(jobId, status, message, credits, counts.done + counts.failed, counts.failed, now);
       if (updated.changes !== 1) return false;
-      if (credits > 0) {
-        // The unique (job_id, kind) index makes a second charge impossible even if this runs twice.
-        this.sqlite
-          .query(
-            `INSERT OR IGNORE INTO credit_transactions (id, team_id, job_id, kind, amount, description, created_at)
-             SELECT ?1, team_id, id, 'charge', ?2, ?3, ?4 FROM jobs WHERE id = ?5`,
-          )
-          .run(newId("ctx"), -credits, `${counts.done} page(s)`, now, jobId);
-      }
+      this.charge(jobId, credits, `${counts.done} page(s)`, now);
       return true;
     })();
   }
@@ -287,14 +290,7 @@ export class SqliteQueue implements QueuePort {
           ok ? outcome.inputTokens : null, ok ? outcome.outputTokens : null, (counts.done ?? 0) + (counts.failed ?? 0), counts.failed ?? 0, now,
         );
       if (updated.changes !== 1) return false;
-      if (credits > 0) {
-        this.sqlite
-          .query(
-            `INSERT OR IGNORE INTO credit_transactions (id, team_id, job_id, kind, amount, description, created_at)
-             SELECT ?1, team_id, id, 'charge', ?2, ?3, ?4 FROM jobs WHERE id = ?5`,
-          )
-          .run(newId("ctx"), -credits, `${counts.done} page(s), structured`, now, jobId);
-      }
+      this.charge(jobId, credits, `${counts.done} page(s), structured`, now);
       return true;
     })();
   }
