@@ -109,17 +109,23 @@ function checkBytes(bytes: Uint8Array): void {
 }
 
 /** Reads the header only (no pixels): kind, page count, upright size of the first page. */
-export async function probeImage(bytes: Uint8Array, opts: { maxPixels?: number } = {}): Promise<ImageInfo> {
-  checkBytes(bytes);
-  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+/**
+ * The image's header. No pixel limit for the header read itself: the size checks of the callers
+ * give the clearer message.
+ */
+async function readHeader(bytes: Uint8Array, maxPixels: number): Promise<Awaited<ReturnType<SharpInstance["metadata"]>>> {
   const sharp = await loadSharp();
-  let meta: Awaited<ReturnType<SharpInstance["metadata"]>>;
   try {
-    // No pixel limit for the header read itself: the size check below gives the clearer message.
-    meta = await sharp(bytes, { ...inputOptions(maxPixels), limitInputPixels: false }).metadata();
+    return await sharp(bytes, { ...inputOptions(maxPixels), limitInputPixels: false }).metadata();
   } catch (err) {
     throw toImageError(err, maxPixels);
   }
+}
+
+export async function probeImage(bytes: Uint8Array, opts: { maxPixels?: number } = {}): Promise<ImageInfo> {
+  checkBytes(bytes);
+  const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const meta = await readHeader(bytes, maxPixels);
   const kind = meta.format ? KINDS[meta.format] : undefined;
   if (!kind) {
     throw new ImageError("corrupt", `The file is ${meta.format ? `a ${meta.format.toUpperCase()} image` : "not an image this server can read"}. Upload a PNG, JPEG, WebP or TIFF file.`);
@@ -154,14 +160,8 @@ export async function imagePageToPng(
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (!Number.isInteger(pageIndex) || pageIndex < 0) throw new RangeError(`pageIndex must be a whole number >= 0, got ${pageIndex}`);
   const sharp = await loadSharp();
-
   // Header first: a page that does not exist, or one that is too big, gets a clear answer.
-  let meta: Awaited<ReturnType<SharpInstance["metadata"]>>;
-  try {
-    meta = await sharp(bytes, { ...inputOptions(maxPixels), limitInputPixels: false }).metadata();
-  } catch (err) {
-    throw toImageError(err, maxPixels);
-  }
+  const meta = await readHeader(bytes, maxPixels);
   const pages = meta.format === "tiff" ? Math.max(1, meta.pages ?? 1) : 1;
   if (pageIndex >= pages) throw new RangeError(`The image has ${pages} page(s); page index ${pageIndex} does not exist`);
 
