@@ -4,7 +4,8 @@
  * when the job ends and the results once read in full, or after the grace period.
  * A sweep at start removes blobs that no live job owns (a crash between database and storage).
  */
-import { and, eq, isNotNull, isNull, lt, or } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { prepared } from "../db/prepared";
 import type { AppContext } from "../context";
 import { jobs, teams } from "../db/schema";
 import { dropJobSource, purgeJob } from "../modules/jobs/purge-job";
@@ -38,7 +39,9 @@ export class RetentionScheduler {
 
   /** A job just ended: with 0-day retention its uploaded file goes now. */
   async onJobFinished(jobId: string): Promise<void> {
-    const job = this.ctx.db.select({ teamId: jobs.teamId }).from(jobs).where(eq(jobs.id, jobId)).get();
+    const job = prepared(this.ctx.db, "retention.jobTeam", (db) =>
+      db.select({ teamId: jobs.teamId }).from(jobs).where(eq(jobs.id, sql.placeholder("id"))).prepare(),
+    ).get({ id: jobId });
     if (!job) return;
     const r = teamRetention(this.ctx, job.teamId);
     if (r.autoDeleteEnabled && r.retentionPeriodDays === 0) await dropJobSource(this.ctx, jobId);

@@ -80,14 +80,11 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
   const { uploadId } = await ctx.storage.createMultipart(sourceKey(jobId));
   const urls = await ctx.storage.presignParts(sourceKey(jobId), uploadId, partCount, expiresAt, baseUrl);
   ctx.db.transaction((tx) => {
-    tx.insert(jobs)
-    .values({
-      id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "awaiting_upload",
-      fileName: body.file_name, declaredContentType: contentType, declaredSize: body.file_size, source: "direct",
-      uploadId, uploadParts: partCount, uploadExpiresAt: expiresAt.getTime(), createdAt: now, updatedAt: now,
-      requestId: currentRequestId(), ...options,
-    })
-    .run();
+    insertDirectJob(ctx).run({
+      id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, fileName: body.file_name, declaredContentType: contentType,
+      declaredSize: body.file_size, uploadId, uploadParts: partCount, uploadExpiresAt: expiresAt.getTime(), now,
+      requestId: currentRequestId() ?? null, ...options,
+    });
     onJobCreated(ctx, auth, jobId, body.save_as_template ?? false, tx);
   });
   return {
@@ -106,6 +103,22 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
     })),
   };
 }
+
+/** The direct-upload job row, prepared once: creation is the hottest write under load. */
+const insertDirectJob = (ctx: AppContext) =>
+  prepared(ctx.db, "ocr.insertDirectJob", (db) => {
+    const p = (name: string) => sql.placeholder(name);
+    return db
+      .insert(jobs)
+      .values({
+        id: p("id"), teamId: p("teamId"), apiKeyId: p("apiKeyId"), status: "pending", stage: "awaiting_upload",
+        fileName: p("fileName"), declaredContentType: p("declaredContentType"), declaredSize: p("declaredSize"), source: "direct",
+        uploadId: p("uploadId"), uploadParts: p("uploadParts"), uploadExpiresAt: p("uploadExpiresAt"), createdAt: p("now"), updatedAt: p("now"),
+        requestId: p("requestId"), model: p("model"), format: p("format"), instructions: p("instructions"), schemaJson: p("schemaJson"),
+        extractBoundingBoxes: p("extractBoundingBoxes"), templateId: p("templateId"), templateSlug: p("templateSlug"),
+      })
+      .prepare();
+  });
 
 function findJob(ctx: AppContext, auth: JobOwner, jobId: string) {
   // Scoped by team: another team's job id answers exactly like one that does not exist.
@@ -158,7 +171,13 @@ export async function completeDirectUpload(ctx: AppContext, auth: JobOwner, jobI
     }
     throw err;
   }
-  ctx.db.update(jobs).set({ stage: "queued", uploadId: null, sizeBytes: size, updatedAt: now }).where(eq(jobs.id, jobId)).run();
+  prepared(ctx.db, "ocr.queueUploadedJob", (db) =>
+    db
+      .update(jobs)
+      .set({ stage: "queued", uploadId: null, sizeBytes: sql`${sql.placeholder("size")}`, updatedAt: sql`${sql.placeholder("now")}` })
+      .where(eq(jobs.id, sql.placeholder("id")))
+      .prepare(),
+  ).run({ id: jobId, size, now });
   ctx.wakeWorkers();
   return { job_id: jobId, status: "pending" as const, message: "Upload completed successfully, processing started", created_at: iso(job.createdAt)! };
 }
