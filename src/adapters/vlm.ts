@@ -177,13 +177,16 @@ export class VlmRoute implements ModelRoute {
     if (!p) {
       p = (async () => {
         const { resizeForModel } = await import("../pipeline/image/index");
-        const full = await page.image(this.o.dpi);
+        // PDF pages are drawn at the model's size; coordinates still refer to the page at dpi.
+        const full = await page.image(this.o.dpi, { maxLongSide: this.o.maxLongSide });
+        const pageWidth = full.pageWidth ?? full.width;
+        const pageHeight = full.pageHeight ?? full.height;
         // A PNG page that already fits is sent as rendered: re-encoding it would only cost time.
         if (this.o.imageFormat === "png" && Math.max(full.width, full.height) <= this.o.maxLongSide) {
-          return { bytes: full.png, mime: "image/png", pageWidth: full.width, pageHeight: full.height, width: full.width, height: full.height };
+          return { bytes: full.png, mime: "image/png", pageWidth, pageHeight, width: full.width, height: full.height };
         }
         const small = await resizeForModel(full.png, { maxLongSide: this.o.maxLongSide, format: this.o.imageFormat });
-        return { bytes: small.bytes, mime: small.mime, pageWidth: full.width, pageHeight: full.height, width: small.width, height: small.height };
+        return { bytes: small.bytes, mime: small.mime, pageWidth, pageHeight, width: small.width, height: small.height };
       })();
       const entry = p;
       // A failed render is not cached: the next attempt renders again.

@@ -80,7 +80,7 @@ async function openPdfDocument(bytes: Uint8Array, limits: DocumentLimits): Promi
     page: (pageNumber) => ({
       pageNumber,
       textLayer: (dpi) => inPool(() => pdf.extractText(pageNumber, dpi)),
-      image: (dpi) => inPool(() => pdf.render(pageNumber, dpi, { maxPixels: limits.maxPagePixels })),
+      image: (dpi, fit) => inPool(() => pdf.render(pageNumber, dpi, { maxPixels: limits.maxPagePixels, maxLongSide: fit?.maxLongSide })),
     }),
     close: () => pdf.close(),
   };

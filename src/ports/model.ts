@@ -27,12 +27,25 @@ export interface PageBlock {
 }
 
 /** What a route may ask of a page: its text layer (PDF only) and its image at a DPI. */
+export interface PageImage {
+  png: Uint8Array;
+  /** Size of the PNG. */
+  width: number;
+  height: number;
+  /** Size of the page at the dpi asked for, when the PNG was drawn smaller to fit; else absent. */
+  pageWidth?: number;
+  pageHeight?: number;
+}
+
 export interface PageSource {
   readonly pageNumber: number;
   /** The PDF text layer as markdown with blocks, or null for images. Coordinates at `dpi`. */
   textLayer(dpi: number): Promise<{ markdown: string; usable: boolean; blocks: PageBlock[]; width: number; height: number } | null>;
-  /** The page as a PNG. For PDFs rendered at `dpi`; images come at their own size. */
-  image(dpi: number): Promise<{ png: Uint8Array; width: number; height: number }>;
+  /**
+   * The page as a PNG. For PDFs rendered at `dpi`, or drawn smaller to fit `fit.maxLongSide`
+   * (pageWidth/pageHeight then give the size at `dpi`); images come at their own size.
+   */
+  image(dpi: number, fit?: { maxLongSide?: number }): Promise<PageImage>;
 }
 
 export interface PageRequest {

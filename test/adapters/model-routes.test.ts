@@ -118,6 +118,30 @@ for (const wire of ["openai", "gemini"] as const) {
       ]);
     });
 
+    test("a PDF page is drawn at the model's size and sent as drawn; boxes stay in pixels of the page at the route's dpi", async () => {
+      const { openDocument, holdRenderPool } = await import("../../src/pipeline/document");
+      const { digitalPdf } = await import("../helpers/fixtures");
+      const release = holdRenderPool();
+      const fits: (number | undefined)[] = [];
+      try {
+        const doc = await openDocument(await digitalPdf([{ heading: "Title", paragraphs: ["Body text"] }]), "pdf", { maxPages: 10, maxPagePixels: 100_000_000 });
+        const real = doc.page(1);
+        const source: PageSource = { ...real, image: (dpi, fit) => (fits.push(fit?.maxLongSide), real.image(dpi, fit)) };
+        const route = makeRoute(wire, mock);
+        const { exec } = executor();
+        const out = (await exec.run("boxes", [route], (r, s) => r.pageBlocks!(source, { format: "markdown", extractBoundingBoxes: true }, s))).value;
+        await doc.close();
+        expect(fits).toEqual([1024]);
+        // Letter at 150 DPI is 1275x1650; the image sent is drawn to 1024 on its long side.
+        expect(pngSize(mock.calls[0]!.image!.bytes)).toEqual({ width: 791, height: 1024 });
+        expect([out.width, out.height]).toEqual([1275, 1650]);
+        // The mock answers the 0-1000 box (50,100)-(950,200): pixels of the 1275x1650 page, not of the image sent.
+        expect(out.blocks[0]!.bounds).toEqual({ x: 64, y: 165, width: 1147, height: 165 });
+      } finally {
+        await release();
+      }
+    });
+
     test("structured extraction asks for the schema and returns a valid object", async () => {
       mock.handler = smartHandler({ extract: () => GOOD });
       const route = makeRoute(wire, mock);

@@ -30,6 +30,8 @@ test("open + render single pages, and errors come back as PdfError", async () =>
   const [a, b] = await Promise.all([doc.render(3, 72), doc.render(1, 72, { maxPixels: 10_000 })]);
   expect([a.width, a.height]).toEqual([300, 400]);
   expect(b.width * b.height).toBeLessThanOrEqual(10_000);
+  const fitted = await doc.render(2, 144, { maxLongSide: 200 });
+  expect([fitted.width, fitted.height, fitted.pageWidth, fitted.pageHeight]).toEqual([150, 200, 600, 800]);
   await doc.close();
 
   const encrypted = new Uint8Array(await Bun.file(join(import.meta.dir, "../fixtures/pdf/encrypted-user-password.pdf")).arrayBuffer());

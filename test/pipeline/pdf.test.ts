@@ -160,6 +160,23 @@ describe("render", () => {
     expect(small.width).toBeGreaterThan(500);
     await doc.close();
   });
+
+  test("maxLongSide draws the page smaller and still reports its size at the dpi", async () => {
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    pdf.addPage([612, 792]).drawText("Fitted text", { x: 72, y: 700, size: 30, font });
+    const doc = await openPdf(await pdf.save());
+    const fitted = await doc.render(1, 150, { maxLongSide: 1000 });
+    expect([fitted.width, fitted.height]).toEqual([773, 1000]);
+    expect([fitted.pageWidth, fitted.pageHeight]).toEqual([1275, 1650]);
+    const view = new DataView(fitted.png.buffer, fitted.png.byteOffset);
+    expect([view.getUint32(16), view.getUint32(20)]).toEqual([773, 1000]);
+    expect(await createImageBitmapFromPng(fitted.png)).toBe(true);
+    // A page that already fits is drawn at the dpi, unchanged.
+    const same = await doc.render(1, 72, { maxLongSide: 1000 });
+    expect([same.width, same.height, same.pageWidth, same.pageHeight]).toEqual([612, 792, 612, 792]);
+    await doc.close();
+  });
 });
 
 /** Decodes the PNG with @napi-rs/canvas and checks it has both white and dark pixels. */

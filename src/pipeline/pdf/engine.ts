@@ -1,7 +1,7 @@
 /**
  * pdfjs-backed implementation of PdfDocumentHandle (loaded lazily by ./index.ts).
  */
-import { DEFAULT_MAX_PIXELS, PdfError, type PdfDocumentHandle, type PdfPageText, type RenderOptions } from "./index";
+import { DEFAULT_MAX_PIXELS, PdfError, type PdfDocumentHandle, type PdfPageText, type RenderOptions, type RenderedPage } from "./index";
 import { layoutPage, type Glyphs, type PageSignals } from "./layout";
 import { encodePng } from "./png";
 import { DOCUMENT_OPTIONS, canvas, pdfjs } from "./runtime";
@@ -112,7 +112,7 @@ class PdfjsDocument implements PdfDocumentHandle {
   async render(pageNumber: number, dpi: number, opts: RenderOptions = {}) {
     const page = await this.page(pageNumber);
     try {
-      return await renderPage(page, dpi, opts.maxPixels ?? DEFAULT_MAX_PIXELS);
+      return await renderPage(page, dpi, opts.maxPixels ?? DEFAULT_MAX_PIXELS, opts.maxLongSide);
     } catch (err) {
       if (err instanceof PdfError || err instanceof RangeError) throw err;
       throw new PdfError("corrupt", MSG.page(pageNumber));
@@ -129,7 +129,7 @@ class PdfjsDocument implements PdfDocumentHandle {
 /** Skia's largest canvas side. */
 const MAX_SIDE = 32_000;
 
-export async function renderPage(page: PDFPageProxy, dpi: number, maxPixels: number) {
+export async function renderPage(page: PDFPageProxy, dpi: number, maxPixels: number, maxLongSide?: number): Promise<RenderedPage> {
   const base = page.getViewport({ scale: 1 });
   let scale = Math.min(dpi / 72, MAX_SIDE / Math.max(base.width, base.height));
   let fit = Math.round;
@@ -139,15 +139,24 @@ export async function renderPage(page: PDFPageProxy, dpi: number, maxPixels: num
     scale = Math.sqrt(maxPixels / (base.width * base.height));
     fit = Math.floor;
   }
-  const viewport = page.getViewport({ scale });
-  const width = Math.max(1, fit(viewport.width));
-  const height = Math.max(1, fit(viewport.height));
+  const full = page.getViewport({ scale });
+  const pageWidth = Math.max(1, fit(full.width));
+  const pageHeight = Math.max(1, fit(full.height));
+  let viewport = full;
+  let width = pageWidth;
+  let height = pageHeight;
+  if (maxLongSide !== undefined && maxLongSide >= 1 && Math.max(pageWidth, pageHeight) > maxLongSide) {
+    // Drawn at the size the caller will use: cheaper than drawing at dpi and scaling down.
+    viewport = page.getViewport({ scale: (scale * maxLongSide) / Math.max(full.width, full.height) });
+    width = Math.min(maxLongSide, Math.max(1, Math.round(viewport.width)));
+    height = Math.min(maxLongSide, Math.max(1, Math.round(viewport.height)));
+  }
   const c = canvas.createCanvas(width, height);
   const ctx = c.getContext("2d");
   await page.render({ canvas: c as never, canvasContext: ctx as never, viewport, background: "#ffffff" }).promise;
   const png = encodePng(c.data(), width, height);
   c.width = c.height = 0; // free the pixel buffer now rather than at the next GC
-  return { png, width, height };
+  return { png, width, height, pageWidth, pageHeight };
 }
 
 const BOLD_NAME = /bold|black|heavy|semibold|demi|[-,+]b$|\bbd\b|-sb$/i;

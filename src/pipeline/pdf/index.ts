@@ -51,12 +51,22 @@ export interface PdfPageText {
 export interface RenderOptions {
   /** Largest image to produce, in pixels (width * height): the dpi is lowered to fit. */
   maxPixels?: number;
+  /**
+   * Longest side of the image to produce: the page is drawn smaller to fit, rather than drawn
+   * at `dpi` and scaled down afterwards (a model route's image size). pageWidth/pageHeight
+   * still give the size at `dpi`, which coordinates refer to.
+   */
+  maxLongSide?: number;
 }
 
 export interface RenderedPage {
   png: Uint8Array;
+  /** Size of the PNG. */
   width: number;
   height: number;
+  /** Size of the page at `dpi` (lowered to fit maxPixels): equal to width/height unless maxLongSide shrank it. */
+  pageWidth: number;
+  pageHeight: number;
 }
 
 export interface PdfDocumentHandle {

@@ -139,14 +139,13 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
   }
 
   async function renderOn(doc: number, page: number, dpi: number, o: RenderOptions): Promise<RenderedPage> {
-    const r = await onWorker(doc, { op: "render", page, dpi, maxPixels: o.maxPixels });
-    return { png: r.png!, width: r.width!, height: r.height! };
+    return (await onWorker(doc, { op: "render", page, dpi, maxPixels: o.maxPixels, maxLongSide: o.maxLongSide })).page!;
   }
 
   /** Runs one page request on an idle worker, opening the document there first if needed. */
   async function onWorker(
     doc: number,
-    req: { op: "render"; page: number; dpi: number; maxPixels?: number } | { op: "extract"; page: number; dpi: number },
+    req: { op: "render"; page: number; dpi: number; maxPixels?: number; maxLongSide?: number } | { op: "extract"; page: number; dpi: number },
   ): Promise<WorkerResponse & { ok: true }> {
     const w = await acquire();
     try {
@@ -166,11 +165,36 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     }
   }
 
+  /**
+   * A document with several pages will be rendered on several workers: start them and open it
+   * there now, in parallel, rather than one after the other as its first pages reach each worker
+   * (in a cold pool that serial start was most of the time before a model route had its first
+   * pages to send). Errors surface on the first real use, as before.
+   */
+  function openEverywhere(doc: number, want: number): void {
+    while (workers.length < want && !closed) workers.push(new PoolWorker(onDeath));
+    const bytes = docs.get(doc);
+    if (!bytes) return;
+    for (const w of workers) {
+      if (w.dead || w.opened.has(doc)) continue;
+      const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
+      opening.catch(() => {});
+      w.opened.set(doc, opening);
+    }
+  }
+
   async function open(bytes: Uint8Array): Promise<PooledDocument> {
     const doc = nextDoc++;
     docs.set(doc, bytes.slice());
     // Open it once up front in one worker: validates the PDF and learns the page count.
     const w = await acquire();
+    // The first document of a cold pool starts the other workers too, so that they load pdfjs
+    // while this one opens it (a worker takes ~100 ms to get ready; they then stay up).
+    while (workers.length < size && !closed) {
+      const other = new PoolWorker(onDeath);
+      workers.push(other);
+      other.call({ op: "warm", id: nextId++ }).catch(() => {});
+    }
     let pageCount: number;
     try {
       const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
@@ -183,6 +207,7 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
       w.busy--;
       waiting.shift()?.();
     }
+    if (pageCount > 1) openEverywhere(doc, Math.min(size, pageCount));
     return {
       pageCount,
       render: (n, dpi, o = {}) => renderOn(doc, n, dpi, o),

@@ -3,18 +3,19 @@
  * pages on request. In a compiled binary this file must be an extra entrypoint of
  * `bun build --compile` (src/pipeline/pdf/render-worker.ts).
  */
-import { PdfError, type PdfDocumentHandle, type PdfPageText } from "./index";
+import { PdfError, type PdfDocumentHandle, type PdfPageText, type RenderedPage } from "./index";
 
 declare const self: Worker;
 
 export type WorkerRequest =
   | { op: "open"; id: number; doc: number; bytes: Uint8Array }
-  | { op: "render"; id: number; doc: number; page: number; dpi: number; maxPixels?: number }
+  | { op: "render"; id: number; doc: number; page: number; dpi: number; maxPixels?: number; maxLongSide?: number }
   | { op: "extract"; id: number; doc: number; page: number; dpi: number }
-  | { op: "release"; id: number; doc: number };
+  | { op: "release"; id: number; doc: number }
+  | { op: "warm"; id: number };
 
 export type WorkerResponse =
-  | { id: number; ok: true; pageCount?: number; png?: Uint8Array; width?: number; height?: number; text?: PdfPageText }
+  | { id: number; ok: true; pageCount?: number; page?: RenderedPage; text?: PdfPageText }
   | { id: number; ok: false; kind?: string; message: string };
 
 const docs = new Map<number, Promise<PdfDocumentHandle>>();
@@ -23,6 +24,10 @@ const docs = new Map<number, Promise<PdfDocumentHandle>>();
 let engine: Promise<typeof import("./engine")> | null = null;
 
 async function handle(req: WorkerRequest): Promise<WorkerResponse> {
+  if (req.op === "warm") {
+    await (engine ??= import("./engine"));
+    return { id: req.id, ok: true };
+  }
   if (req.op === "open") {
     engine ??= import("./engine");
     const opening = engine.then((m) => m.openDocument(req.bytes));
@@ -38,8 +43,8 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
   }
   if (!doc) throw new Error(`document ${req.doc} is not open in this worker`);
   if (req.op === "extract") return { id: req.id, ok: true, text: await (await doc).extractText(req.page, req.dpi) };
-  const r = await (await doc).render(req.page, req.dpi, { maxPixels: req.maxPixels });
-  return { id: req.id, ok: true, png: r.png, width: r.width, height: r.height };
+  const page = await (await doc).render(req.page, req.dpi, { maxPixels: req.maxPixels, maxLongSide: req.maxLongSide });
+  return { id: req.id, ok: true, page };
 }
 
 self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
@@ -53,5 +58,5 @@ self.onmessage = async (e: MessageEvent<WorkerRequest>) => {
       : { id: req.id, ok: false, message: String((err as Error)?.message ?? err) };
   }
   // Hand the PNG buffer over instead of copying it.
-  self.postMessage(res, "png" in res && res.png ? [res.png.buffer as ArrayBuffer] : []);
+  self.postMessage(res, "page" in res && res.page ? [res.page.png.buffer as ArrayBuffer] : []);
 };
