@@ -114,6 +114,16 @@ async function run(pages: number, warm = false) {
   }
   const busy = occupancy;
   if (process.env.BENCH_DEBUG) console.log(`  mean calls in flight ${(busy.reduce((a, b) => a + b, 0) / busy.length).toFixed(2)} over ${busy.length} samples; first 100: ${busy.slice(0, 100).join(",")}`);
+  if (process.env.BENCH_DEBUG && arrivals.length === pages) {
+    // The calls left after the first C finish on the slots that started first: the run ends
+    // about L after the last call starts, and that call waited for its slot's earlier calls.
+    const sorted = [...arrivals].sort((a, b) => a - b);
+    const lastRound = pages - C * (Math.ceil(pages / C) - 1);
+    const tk = sorted[lastRound - 1]! - job.startedAt!;
+    const rounds = Math.ceil(pages / C) - 1;
+    const gap = (sorted[pages - 1]! - sorted[lastRound - 1]! - rounds * LATENCY_MS) / rounds;
+    console.log(`  call ${lastRound} (the last slot with ${rounds + 1} calls) started at ${tk} ms; mean time between one call's end and the next on a slot: ${gap.toFixed(1)} ms; last call started at ${sorted[pages - 1]! - job.startedAt!} ms`);
+  }
   if (process.env.BENCH_DEBUG) console.log(`  first model calls arrived at (ms after the job started): ${arrivals.slice(0, 20).map((a) => a - job.startedAt!).join(",")}`);
   if (process.env.BENCH_DEBUG) console.log(`  split ${span.first - job.startedAt!} ms, pages ${span.last - span.first} ms, finish ${job.completedAt! - span.last} ms`);
   await t.close();
@@ -149,6 +159,12 @@ async function routeOnly(pages: number) {
 
 const bound = C / (LATENCY_MS / 1000);
 console.log(`model route throughput: ${PAGES}-page PDF, latency L = ${LATENCY_MS} ms, route concurrency C = ${C}, ${DPI} DPI`);
+if (process.argv.includes("--warm-only")) {
+  // A quicker look at one warm run (with BENCH_DEBUG=1 for where the time goes).
+  const r = await run(PAGES, true);
+  console.log(`  ${r.pages} pages, warm server: ${r.seconds.toFixed(2)} s -> ${(r.pagesPerSecond / (C / (LATENCY_MS / 1000))).toFixed(3)} of C/L`);
+  process.exit(0);
+}
 const small = await run(Math.max(10, Math.round(PAGES / 4)));
 const big = await run(PAGES);
 const bigWarm = await run(PAGES, true);
