@@ -1,13 +1,20 @@
 /**
  * Fetches a document the user named by URL, refusing addresses inside the operator's network:
  * loopback, private, link-local, cloud metadata and their IPv6 forms. The address is checked
- * on the first request and on every redirect.
+ * on the first request and on every redirect, and the connection goes to the address that was
+ * checked (fetchChecked): a name that resolves to a public address for the check and to an
+ * internal one a moment later (DNS rebinding) cannot slip through.
  */
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 
 /** An error raised while downloading a URL; its message is for the user. */
 export class FetchError extends Error {}
+
+/** A host name's addresses (the system resolver by default; tests give their own). */
+export type Resolve = (host: string) => Promise<string[]>;
+const systemResolve: Resolve = async (host) => (await lookup(host, { all: true })).map((a) => a.address);
 
 export interface FetchLimits {
   maxBytes: number;
@@ -15,6 +22,13 @@ export interface FetchLimits {
   maxRedirects?: number;
   /** Hosts ("host" or "host:port") an operator trusts on their own network: the address guard lets them through. */
   allowHosts?: string[];
+  resolve?: Resolve;
+}
+
+/** A URL that passed the guard, and the address it was checked at: connect there and nowhere else. */
+export interface CheckedUrl {
+  url: URL;
+  address: string;
 }
 
 export const parseAllowHosts = (csv: string): string[] => csv.split(",").map((h) => h.trim().toLowerCase()).filter(Boolean);
@@ -45,8 +59,8 @@ export function isRefusedAddress(ip: string): boolean {
   );
 }
 
-/** Checks a URL's scheme and the addresses its host resolves to. */
-export async function assertFetchableUrl(raw: string, allowHosts: string[] = []): Promise<URL> {
+/** Checks a URL's scheme and the addresses its host resolves to; answers the URL and the address to connect to. */
+export async function checkFetchableUrl(raw: string, allowHosts: string[] = [], resolve: Resolve = systemResolve): Promise<CheckedUrl> {
   let url: URL;
   try {
     url = new URL(raw);
@@ -57,22 +71,49 @@ export async function assertFetchableUrl(raw: string, allowHosts: string[] = [])
     throw new FetchError(`Only http and https URLs can be fetched, not ${url.protocol.replace(":", "")}.`);
   }
   if (url.username || url.password) throw new FetchError("URLs with a user name or password are not accepted.");
-  if (isAllowListed(url, allowHosts)) return url;
+  const allowed = isAllowListed(url, allowHosts);
   const host = url.hostname.replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host.endsWith(".localhost") || host === "metadata.google.internal") {
+  if (!allowed && (host === "localhost" || host.endsWith(".localhost") || host === "metadata.google.internal")) {
     throw new FetchError(`The URL's host ${host} is a local or metadata address, which this server does not fetch.`);
   }
   let addresses: string[];
   try {
-    addresses = isIP(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
+    addresses = isIP(host) ? [host] : await resolve(host);
   } catch {
-    throw new FetchError(`The URL's host ${host} could not be resolved.`);
+    addresses = [];
   }
-  const refused = addresses.find(isRefusedAddress);
+  if (addresses.length === 0) throw new FetchError(`The URL's host ${host} could not be resolved.`);
+  // Every address is checked, not only the one used: a resolver may rotate them.
+  const refused = allowed ? undefined : addresses.find(isRefusedAddress);
   if (refused) {
     throw new FetchError(`The URL's host ${host} resolves to ${refused}, a loopback, private, link-local or metadata address, which this server does not fetch.`);
   }
-  return url;
+  return { url, address: addresses[0]! };
+}
+
+export async function assertFetchableUrl(raw: string, allowHosts: string[] = [], resolve?: Resolve): Promise<URL> {
+  return (await checkFetchableUrl(raw, allowHosts, resolve)).url;
+}
+
+/**
+ * fetch() to the address the guard checked rather than to whatever the name resolves to when
+ * the connection is made. The URL's host still goes in the Host header and, for https, in SNI
+ * and the certificate's name check, so the request is the same as a plain fetch of the URL.
+ * `tls` is passed through (tests give their own CA).
+ */
+export function fetchChecked(target: CheckedUrl, init: RequestInit & { tls?: Record<string, unknown> } = {}): Promise<Response> {
+  const { url, address } = target;
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (isIP(host)) return fetch(url, init);
+  const pinned = new URL(url);
+  pinned.hostname = isIP(address) === 6 ? `[${address}]` : address;
+  const headers = new Headers(init.headers);
+  headers.set("host", url.host);
+  const tls =
+    url.protocol === "https:"
+      ? { ...init.tls, serverName: host, checkServerIdentity: (_ip: string, cert: PeerCertificate) => checkServerIdentity(host, cert) }
+      : init.tls;
+  return fetch(pinned, { ...init, headers, ...(tls ? { tls } : {}) } as RequestInit);
 }
 
 export async function fetchDocumentBytes(raw: string, limits: FetchLimits): Promise<Uint8Array> {
@@ -80,10 +121,11 @@ export async function fetchDocumentBytes(raw: string, limits: FetchLimits): Prom
   const deadline = AbortSignal.timeout(limits.timeoutMs);
   let current = raw;
   for (let hop = 0; hop <= maxRedirects; hop++) {
-    const url = await assertFetchableUrl(current, limits.allowHosts);
+    const checked = await checkFetchableUrl(current, limits.allowHosts, limits.resolve);
+    const url = checked.url;
     let res: Response;
     try {
-      res = await fetch(url, { redirect: "manual", signal: deadline });
+      res = await fetchChecked(checked, { redirect: "manual", signal: deadline });
     } catch (err) {
       if (deadline.aborted) throw new FetchError(`Downloading the URL took longer than ${Math.round(limits.timeoutMs / 1000)} s.`);
       throw new FetchError(`The URL could not be downloaded: ${(err as Error).message}`);

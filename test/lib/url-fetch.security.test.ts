@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { assertFetchableUrl, fetchDocumentBytes, FetchError, isRefusedAddress } from "../../src/lib/url-fetch";
+import { join } from "node:path";
+import { assertFetchableUrl, checkFetchableUrl, fetchChecked, fetchDocumentBytes, FetchError, isRefusedAddress } from "../../src/lib/url-fetch";
 
 let origin: ReturnType<typeof Bun.serve>;
 let other: ReturnType<typeof Bun.serve>;
@@ -77,5 +78,56 @@ describe("limits", () => {
   });
   test("an HTTP error is reported with its status", async () => {
     await expect(fetchDocumentBytes(`http://127.0.0.1:${origin.port}/missing`, limits())).rejects.toThrow("HTTP 404");
+  });
+});
+
+describe("the connection goes to the address that was checked (no DNS rebinding)", () => {
+  // pinned.test resolves nowhere on this machine: a request that reaches a server proves it was
+  // sent to the address the check answered, not to a second lookup of the name.
+  const tlsDir = join(import.meta.dir, "../fixtures/tls");
+  let plain: ReturnType<typeof Bun.serve>;
+  let secure: ReturnType<typeof Bun.serve>;
+  beforeAll(() => {
+    const echo = (req: Request) => new Response(`host=${req.headers.get("host")} path=${new URL(req.url).pathname}`);
+    plain = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: echo });
+    secure = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: echo, tls: { cert: Bun.file(join(tlsDir, "pinned.test.pem")), key: Bun.file(join(tlsDir, "pinned.test.key")) } });
+  });
+  afterAll(() => {
+    plain.stop(true);
+    secure.stop(true);
+  });
+
+  test("the name is resolved once, every answer is checked, and a refused one stops the fetch", async () => {
+    const asked: string[] = [];
+    const resolve = async (host: string) => (asked.push(host), ["93.184.216.34", "10.0.0.7"]);
+    await expect(checkFetchableUrl("https://rotating.test/a.pdf", [], resolve)).rejects.toThrow("resolves to 10.0.0.7");
+    expect(asked).toEqual(["rotating.test"]);
+    const ok = await checkFetchableUrl("https://public.test/a.pdf", [], async () => ["93.184.216.34", "2606:4700::1"]);
+    expect(ok.address).toBe("93.184.216.34");
+    await expect(checkFetchableUrl("https://nowhere.test/a.pdf", [], async () => [])).rejects.toThrow("could not be resolved");
+  });
+
+  test("http: sent to the checked address, with the URL's own Host header", async () => {
+    const res = await fetchChecked({ url: new URL(`http://pinned.test:${plain.port}/doc.pdf`), address: "127.0.0.1" });
+    expect(await res.text()).toBe(`host=pinned.test:${plain.port} path=/doc.pdf`);
+  });
+
+  test("https: sent to the checked address, with SNI and the certificate checked against the URL's name", async () => {
+    const ca = await Bun.file(join(tlsDir, "ca.pem")).text();
+    const res = await fetchChecked({ url: new URL(`https://pinned.test:${secure.port}/doc.pdf`), address: "127.0.0.1" }, { tls: { ca } });
+    expect(await res.text()).toBe(`host=pinned.test:${secure.port} path=/doc.pdf`);
+    // The same server under another name: its certificate does not match, so nothing is sent.
+    const wrong = await fetchChecked({ url: new URL(`https://other.test:${secure.port}/doc.pdf`), address: "127.0.0.1" }, { tls: { ca } }).catch((e: Error) => e);
+    expect(wrong).toBeInstanceOf(Error);
+    expect(String((wrong as Error).message)).toMatch(/other\.test|altname|certificate/i);
+  });
+
+  test("fetchDocumentBytes connects where its resolver pointed, for an operator-trusted name", async () => {
+    const asked: string[] = [];
+    const bytes = await fetchDocumentBytes(`http://pinned.test:${plain.port}/doc.pdf`, {
+      maxBytes: 1000, timeoutMs: 2000, allowHosts: [`pinned.test:${plain.port}`], resolve: async (h) => (asked.push(h), ["127.0.0.1"]),
+    });
+    expect(new TextDecoder().decode(bytes)).toBe(`host=pinned.test:${plain.port} path=/doc.pdf`);
+    expect(asked).toEqual(["pinned.test"]);
   });
 });

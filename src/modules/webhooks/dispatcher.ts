@@ -12,7 +12,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
 import { jobs, webhookDeliveries, webhookSubscriptions } from "../../db/schema";
-import { assertFetchableUrl, FetchError, parseAllowHosts } from "../../lib/url-fetch";
+import { checkFetchableUrl, fetchChecked, FetchError, parseAllowHosts } from "../../lib/url-fetch";
 import { recordAudit } from "../audit/service";
 import { webhookHeaders } from "./signing";
 
@@ -24,7 +24,6 @@ export interface DispatcherOptions {
   random?: () => number;
   /** Waits between polls; tests may replace it. */
   sleep?: (ms: number, wake: Promise<void>) => Promise<void>;
-  fetch?: typeof fetch;
 }
 
 const wakers = new Map<Db, () => void>();
@@ -69,8 +68,8 @@ export async function attemptDelivery(ctx: AppContext, row: Delivery, opts: Disp
   let retryAfterMs = 0;
   const wallStart = performance.now();
   try {
-    const url = await assertFetchableUrl(sub.url, parseAllowHosts(config.urlAllowHosts));
-    const res = await (opts.fetch ?? fetch)(url, {
+    const target = await checkFetchableUrl(sub.url, parseAllowHosts(config.urlAllowHosts));
+    const res = await fetchChecked(target, {
       method: "POST",
       headers: webhookHeaders(sub.secret, row.payloadJson, ctx.clock(), { id: row.eventId, type: row.eventType, deliveryId: row.id }),
       body: row.payloadJson,
