@@ -88,7 +88,9 @@ export async function checkFetchableUrl(raw: string, allowHosts: string[] = [], 
   if (refused) {
     throw new FetchError(`The URL's host ${host} resolves to ${refused}, a loopback, private, link-local or metadata address, which this server does not fetch.`);
   }
-  return { url, address: addresses[0]! };
+  // IPv4 first when there is one: a pinned connection has no happy-eyeballs fallback, and many
+  // on-prem hosts have no IPv6 route.
+  return { url, address: addresses.find((a) => isIP(a) === 4) ?? addresses[0]! };
 }
 
 export async function assertFetchableUrl(raw: string, allowHosts: string[] = [], resolve?: Resolve): Promise<URL> {

@@ -102,8 +102,9 @@ describe("the connection goes to the address that was checked (no DNS rebinding)
     const resolve = async (host: string) => (asked.push(host), ["93.184.216.34", "10.0.0.7"]);
     await expect(checkFetchableUrl("https://rotating.test/a.pdf", [], resolve)).rejects.toThrow("resolves to 10.0.0.7");
     expect(asked).toEqual(["rotating.test"]);
-    const ok = await checkFetchableUrl("https://public.test/a.pdf", [], async () => ["93.184.216.34", "2606:4700::1"]);
+    const ok = await checkFetchableUrl("https://public.test/a.pdf", [], async () => ["2606:4700::1", "93.184.216.34"]);
     expect(ok.address).toBe("93.184.216.34");
+    expect((await checkFetchableUrl("https://v6.test/a.pdf", [], async () => ["2606:4700::1"])).address).toBe("2606:4700::1");
     await expect(checkFetchableUrl("https://nowhere.test/a.pdf", [], async () => [])).rejects.toThrow("could not be resolved");
   });
 
