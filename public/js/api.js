@@ -56,6 +56,8 @@ export async function api(method, path, body) {
 /** /api/v1/organizations/<org>/teams/<team><path> for the current team. */
 export function teamPath(path = "") {
   const t = session.team;
+  // A user removed from their last team still has a session: say so instead of a TypeError.
+  if (!t) throw new ApiError(403, "NO_TEAM", "You are not a member of any team. Ask an owner or admin of a team to add you.");
   return `/api/v1/organizations/${encodeURIComponent(t.organization_id)}/teams/${encodeURIComponent(t.id)}${path}`;
 }
 

@@ -1,0 +1,413 @@
+/**
+ * The dashboard's admin pages driven in a real browser (Debian's Chromium, headless, through
+ * playwright-core) against the compiled binary, as an operator would use them:
+ * - templates: the JSON Schema editor refuses broken schemas with a message that says what is
+ *   wrong (and nothing is saved), the server's own refusal is shown, a valid structured template
+ *   is created, listed and starred, and the API (with an API key) sees exactly that;
+ * - members: add a member with a role, who then signs in (in another browser context) and sees
+ *   what that role allows; the owner makes them a viewer, then removes them, and their session
+ *   loses the team;
+ * - webhooks: a loopback receiver started here, a refused address, a subscription with its
+ *   secret shown once, "Send test event" reaching the receiver with a valid HMAC signature
+ *   (checked here against the secret the page showed), a receiver failure reported, and both
+ *   deliveries in the page's event log.
+ * The first owner comes from LEAPOCR_ADMIN_EMAIL/PASSWORD; a config file declares one model
+ * route (on the loopback receiver, never called) so that structured templates are possible.
+ * Every request to a host other than the server's own is blocked and recorded, and must not happen.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Server } from "bun";
+import { startServerProcess, type ServerProcess } from "../helpers/process";
+import { launchBrowser, isolatedContext } from "../helpers/browser";
+import { TEST_API_KEY } from "../helpers/app";
+
+// Callbacks passed to page.evaluate run in the browser; the project's tsconfig has no DOM types.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type El = any;
+declare const document: El;
+
+const root = join(import.meta.dir, "../..");
+const dir = mkdtempSync(join(tmpdir(), "leapocr-dashboard-admin-"));
+const OWNER = { email: "owner@example.com", password: "a long enough passphrase" };
+const MEMBER = { email: "vera@example.com", name: "Vera Member", password: "vera's own long passphrase" };
+const MODEL = "loopback-vlm";
+const SCHEMA = {
+  type: "object",
+  properties: { invoice_number: { type: "string" }, total: { type: "number" }, lines: { type: "array", items: { type: "object", properties: { item: { type: "string" } } } } },
+  required: ["invoice_number", "total"],
+};
+
+type Received = { method: string; path: string; headers: Record<string, string>; body: string };
+const received: Received[] = [];
+let receiverStatus = 200;
+let receiver: Server<undefined>;
+let server: ServerProcess;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let foreign: string[];
+let consoleErrors: string[];
+let team: { id: string; organization_id: string };
+
+const teamApi = (path: string, init: RequestInit = {}) =>
+  fetch(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${team.id}${path}`, { ...init, headers: { "x-api-key": TEST_API_KEY, ...init.headers } });
+
+const go = async (p: Page, hash: string, heading: RegExp) => {
+  await p.goto(`${server.baseUrl}/#${hash}`);
+  await p.getByRole("heading", { level: 1, name: heading }).waitFor();
+};
+
+async function signIn(p: Page, email: string, password: string) {
+  await p.goto(`${server.baseUrl}/`);
+  await p.getByRole("heading", { name: "Sign in to LeapOCR" }).waitFor();
+  await p.getByLabel("Email").fill(email);
+  await p.getByLabel("Password").fill(password);
+  await p.getByRole("button", { name: "Sign in" }).click();
+  await p.getByRole("heading", { level: 1, name: "Jobs" }).waitFor();
+}
+
+beforeAll(async () => {
+  receiver = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      received.push({ method: req.method, path: url.pathname, headers: Object.fromEntries(req.headers), body: await req.text() });
+      return new Response(receiverStatus < 300 ? "ok" : "receiver is down", { status: receiverStatus });
+    },
+  });
+  // One OpenAI-compatible route so that a structured template has a model that can run it;
+  // no job runs here, so it is never called.
+  writeFileSync(
+    join(dir, "models.json"),
+    JSON.stringify({
+      routes: { [MODEL]: { provider: "openai", base_url: `http://127.0.0.1:${receiver.port}/v1`, model: "test-vlm", structured_output: "json_schema" } },
+      models: [{ name: MODEL, display_name: "Loopback VLM", credits_per_page: 1, steps: { ocr: [MODEL], structured: [MODEL] } }],
+    }),
+  );
+  // Built into the temp dir (dist/leapocr is left alone for whoever else uses it).
+  const build = Bun.spawnSync([process.execPath, "run", "scripts/build.ts", "--outfile", join(dir, "leapocr")], { cwd: root, stdout: "pipe", stderr: "pipe" });
+  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stdout.toString()}${build.stderr.toString()}`);
+  server = await startServerProcess([join(dir, "leapocr")], {
+    cwd: dir,
+    dataDir: "./data",
+    env: {
+      LEAPOCR_OCR_WORKERS: "1",
+      LEAPOCR_ADMIN_EMAIL: OWNER.email,
+      LEAPOCR_ADMIN_PASSWORD: OWNER.password,
+      LEAPOCR_URL_ALLOW_HOSTS: "127.0.0.1",
+      LEAPOCR_CONFIG: join(dir, "models.json"),
+    },
+  });
+  const me = (await (await fetch(`${server.baseUrl}/api/v1/auth/verify`, { headers: { "x-api-key": TEST_API_KEY } })).json()) as { teams: { id: string; organization_id: string }[] };
+  team = me.teams[0]!;
+  browser = await launchBrowser();
+  ({ context, foreign, consoleErrors } = await isolatedContext(browser, server.baseUrl));
+  context.setDefaultTimeout(10_000);
+  page = await context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  receiver?.stop(true);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("dashboard admin pages in headless Chromium against the binary", () => {
+  test("the owner from LEAPOCR_ADMIN_EMAIL signs in", async () => {
+    expect(((await (await fetch(`${server.baseUrl}/api/v1/dashboard/setup`)).json()) as { needs_setup: boolean }).needs_setup).toBe(false);
+    await signIn(page, OWNER.email, OWNER.password);
+    expect(await page.textContent("#who")).toBe(`${OWNER.email} (owner)`);
+  }, 30_000);
+
+  describe("templates", () => {
+    let templateId = "";
+
+    test("the schema editor says what is wrong with a schema, and a broken one is not saved", async () => {
+      await go(page, "/templates", /^Templates$/);
+      await page.getByText("No templates yet.").waitFor();
+      await page.getByRole("link", { name: "New template" }).click();
+      await page.getByRole("heading", { level: 1, name: "New template" }).waitFor();
+      const posts: string[] = [];
+      page.on("request", (r) => r.method() === "POST" && r.url().includes("/templates") && posts.push(r.url()));
+
+      await page.getByLabel("Name").fill("Invoice fields");
+      const schema = page.getByRole("textbox", { name: /JSON Schema/ });
+      const create = page.getByRole("button", { name: "Create template" });
+      const status = page.locator("#schema-status");
+      // Markdown needs no schema: the editor is hidden.
+      expect(await schema.isVisible()).toBe(false);
+      await page.getByLabel("Format", { exact: true }).selectOption("structured");
+      expect(await schema.isVisible()).toBe(true);
+      expect(await status.innerText()).toBe("A structured template needs a schema.");
+      expect(await create.isDisabled()).toBe(true);
+
+      // A JSON syntax error, with where it is.
+      await schema.fill('{\n  "type": "object",\n  "properties": { "total": { "type": "number" }, }\n}');
+      expect(await status.innerText()).toMatch(/^Not valid JSON: .*\(line 3, column \d+\)$/);
+      expect(await schema.getAttribute("aria-invalid")).toBe("true");
+      expect(await create.isDisabled()).toBe(true);
+
+      // Valid JSON, useless schema: each mistake named.
+      await schema.fill(JSON.stringify({ type: "object", properties: { total: { type: "numbr" } }, required: ["totl"] }, null, 2));
+      expect((await status.locator("li").allInnerTexts()).sort()).toEqual(['root: required property "totl" is not in "properties".', 'total: unknown type "numbr".']);
+      expect(await create.isDisabled()).toBe(true);
+      // Even a submit that goes around the disabled button sends nothing.
+      await page.locator("form").evaluate((f) => (f as El).requestSubmit());
+      await Bun.sleep(200);
+      expect(posts).toEqual([]);
+      expect(((await (await teamApi("/templates")).json()) as { data: unknown[] }).data).toEqual([]);
+
+      // A valid schema on a model that cannot do structured output: the server's refusal is shown.
+      await schema.fill("");
+      await schema.pressSequentially(JSON.stringify(SCHEMA, null, 1));
+      await page.getByText("✓ The schema is valid.").waitFor();
+      expect(await schema.getAttribute("aria-invalid")).toBe("false");
+      expect(await create.isEnabled()).toBe(true);
+      await page.getByLabel("Model", { exact: true }).selectOption("offline");
+      await create.click();
+      await page.getByRole("alert").filter({ hasText: 'Model "offline" runs on the offline engine, which only produces markdown' }).waitFor();
+      expect(posts.length).toBe(1);
+      expect(((await (await teamApi("/templates")).json()) as { data: unknown[] }).data).toEqual([]);
+    }, 30_000);
+
+    test("a valid structured template is created, listed and starred; the API sees it", async () => {
+      await page.getByLabel("Model", { exact: true }).selectOption(MODEL);
+      await page.getByLabel("Description").fill("Invoice number, total and lines");
+      await page.getByRole("button", { name: "Create template" }).click();
+      await page.getByRole("heading", { level: 1, name: /^Templates$/ }).waitFor();
+      await page.locator("#toast").getByText("Template saved.").waitFor();
+      const row = page.getByRole("row").filter({ has: page.getByRole("link", { name: "Invoice fields" }) });
+      await row.waitFor();
+      expect((await row.getByRole("cell").allInnerTexts()).map((c) => c.trim())).toEqual(["☆", "Invoice fields\ninvoice-fields", "structured", MODEL, "0", "—"]);
+      await page.getByText("1 template(s), used 0 time(s) in all.").waitFor();
+
+      const star = page.getByRole("button", { name: "Favorite: Invoice fields" });
+      expect(await star.getAttribute("aria-pressed")).toBe("false");
+      await star.click();
+      await page.waitForFunction(() => document.querySelector('button.star')?.getAttribute("aria-pressed") === "true");
+      expect(await star.innerText()).toBe("★");
+      await page.getByLabel("Favorites only").check();
+      await row.waitFor();
+
+      // The API, with an API key, sees the template as the page made it.
+      const res = await teamApi("/templates?favorite=true");
+      expect(res.status).toBe(200);
+      const list = (await res.json()) as { data: { id: string; name: string; slug: string; format: string; model: string; favorite: boolean; schema: unknown; description: string }[] };
+      expect(list.data.length).toBe(1);
+      const t = list.data[0]!;
+      expect({ name: t.name, slug: t.slug, format: t.format, model: t.model, favorite: t.favorite, description: t.description }).toEqual({
+        name: "Invoice fields", slug: "invoice-fields", format: "structured", model: MODEL, favorite: true, description: "Invoice number, total and lines",
+      });
+      expect(t.schema).toEqual(SCHEMA);
+      templateId = t.id;
+      expect(await row.getByRole("link", { name: "Invoice fields" }).getAttribute("href")).toBe(`#/templates/${templateId}`);
+    }, 30_000);
+
+    test("opening the template shows its schema in the editor; unstarring it is seen by the API", async () => {
+      await page.getByRole("link", { name: "Invoice fields" }).click();
+      await page.getByRole("heading", { level: 1, name: "Template: Invoice fields" }).waitFor();
+      expect(JSON.parse(await page.getByRole("textbox", { name: /JSON Schema/ }).inputValue())).toEqual(SCHEMA);
+      expect(await page.getByLabel("Format", { exact: true }).inputValue()).toBe("structured");
+      expect(await page.getByLabel("Model", { exact: true }).inputValue()).toBe(MODEL);
+      expect(await page.getByLabel("Favorite", { exact: true }).isChecked()).toBe(true);
+      await page.getByRole("link", { name: "Back" }).click();
+      await page.getByRole("button", { name: "Favorite: Invoice fields" }).click();
+      await page.waitForFunction(() => document.querySelector('button.star')?.getAttribute("aria-pressed") === "false");
+      const t = (await (await teamApi(`/templates/${templateId}`)).json()) as { favorite: boolean };
+      expect(t.favorite).toBe(false);
+    }, 30_000);
+  });
+
+  describe("members", () => {
+    let memberContext: BrowserContext;
+    let memberPage: Page;
+    let memberConsole: string[];
+    let memberForeign: string[];
+
+    afterAll(() => memberContext?.close());
+
+    test("adding a member: a missing password is explained; with one, the member is listed with their role", async () => {
+      await go(page, "/team/members", /^Members$/);
+      expect(await page.getByRole("combobox", { name: `Role of ${OWNER.email}` }).inputValue()).toBe("owner");
+      expect(await page.getByRole("button", { name: `Remove ${OWNER.email}` }).count()).toBe(0); // not oneself
+      const form = page.locator("form").filter({ has: page.getByRole("heading", { name: "Add a member" }) });
+      await form.getByLabel("Email").fill(MEMBER.email);
+      await form.getByLabel("Name").fill(MEMBER.name);
+      expect(await form.getByLabel("Role").inputValue()).toBe("member");
+      await form.getByRole("button", { name: "Add member" }).click();
+      await page.getByRole("alert").filter({ hasText: "No user has this email: give a name and a first password to create one." }).waitFor();
+      expect(await page.getByRole("combobox", { name: `Role of ${MEMBER.email}` }).count()).toBe(0);
+
+      await form.getByLabel(/^Password/).fill(MEMBER.password);
+      await form.getByRole("button", { name: "Add member" }).click();
+      await page.getByRole("status").filter({ hasText: `${MEMBER.email} added.` }).waitFor();
+      const role = page.getByRole("combobox", { name: `Role of ${MEMBER.email}` });
+      await role.waitFor();
+      expect(await role.inputValue()).toBe("member");
+      const row = page.getByRole("row").filter({ has: role });
+      expect(await row.getByRole("cell").first().innerText()).toBe(MEMBER.name);
+      expect(await form.getByLabel("Email").inputValue()).toBe(""); // the form is cleared
+    }, 30_000);
+
+    test("the new member signs in with that password and sees what a member may do", async () => {
+      ({ context: memberContext, foreign: memberForeign, consoleErrors: memberConsole } = await isolatedContext(browser, server.baseUrl));
+      memberContext.setDefaultTimeout(10_000);
+      memberPage = await memberContext.newPage();
+      await signIn(memberPage, MEMBER.email, MEMBER.password);
+      expect(await memberPage.textContent("#who")).toBe(`${MEMBER.email} (member)`);
+      await go(memberPage, "/templates", /^Templates$/);
+      await memberPage.getByRole("link", { name: "Invoice fields" }).waitFor();
+      expect(await memberPage.getByRole("link", { name: "New template" }).count()).toBe(1);
+      expect(await memberPage.getByRole("button", { name: "Favorite: Invoice fields" }).isEnabled()).toBe(true);
+      await go(memberPage, "/team/members", /^Members$/);
+      await memberPage.getByRole("combobox", { name: `Role of ${OWNER.email}` }).waitFor();
+      expect(await memberPage.getByRole("heading", { name: "Add a member" }).count()).toBe(0);
+      expect(await memberPage.getByRole("combobox", { name: `Role of ${MEMBER.email}` }).isDisabled()).toBe(true);
+    }, 30_000);
+
+    test("the owner makes them a viewer: their next page load shows a read-only dashboard", async () => {
+      const role = page.getByRole("combobox", { name: `Role of ${MEMBER.email}` });
+      await role.selectOption("viewer");
+      await page.locator("#toast").getByText(`${MEMBER.email} is now viewer.`).waitFor();
+      await page.reload();
+      await page.getByRole("heading", { level: 1, name: /^Members$/ }).waitFor();
+      expect(await page.getByRole("combobox", { name: `Role of ${MEMBER.email}` }).inputValue()).toBe("viewer");
+
+      await memberPage.goto(`${server.baseUrl}/#/templates`);
+      await memberPage.reload();
+      await memberPage.getByRole("heading", { level: 1, name: /^Templates$/ }).waitFor();
+      expect(await memberPage.textContent("#who")).toBe(`${MEMBER.email} (viewer)`);
+      await memberPage.getByRole("link", { name: "Invoice fields" }).waitFor();
+      expect(await memberPage.getByRole("link", { name: "New template" }).count()).toBe(0);
+      expect(await memberPage.getByRole("button", { name: "Favorite: Invoice fields" }).isDisabled()).toBe(true);
+      // The server agrees, whatever the page shows.
+      const verify = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: { id: string; role: string }[]; session: { csrf_token: string } };
+      expect(verify.teams.map((t) => [t.id, t.role])).toEqual([[team.id, "viewer"]]);
+      const [tpl] = ((await (await teamApi("/templates")).json()) as { data: { id: string }[] }).data;
+      const star = await memberContext.request.post(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${team.id}/templates/${tpl!.id}/favorite`, {
+        headers: { "x-csrf-token": verify.session.csrf_token },
+      });
+      expect(star.status()).toBe(403);
+      expect(((await star.json()) as { error: { message: string } }).error.message).toBe("Your role (viewer) may not do that (needs templates:write).");
+    }, 30_000);
+
+    test("the owner removes them after confirming; their session loses the team", async () => {
+      await page.getByRole("button", { name: `Remove ${MEMBER.email}` }).click();
+      const dialog = page.getByRole("dialog", { name: "Remove this member?" });
+      await dialog.waitFor();
+      expect(await dialog.innerText()).toContain(`${MEMBER.email} loses access to this team.`);
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      expect(await page.getByRole("combobox", { name: `Role of ${MEMBER.email}` }).count()).toBe(1);
+      await page.getByRole("button", { name: `Remove ${MEMBER.email}` }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
+      await page.waitForFunction((email) => ![...document.querySelectorAll("select")].some((s: El) => s.getAttribute("aria-label") === `Role of ${email}`), MEMBER.email);
+      const teamUrl = `${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${team.id}`;
+      const left = (await (await context.request.get(`${teamUrl}/members`)).json()) as { data: { email: string }[] };
+      expect(left.data.map((m) => m.email)).toEqual([OWNER.email]);
+      expect((await memberContext.request.get(`${teamUrl}/templates`)).status()).toBe(404); // not a member: the team is not found
+      const verify = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: unknown[] };
+      expect(verify.teams).toEqual([]);
+      // The page they still have open says so instead of failing with a script error.
+      await memberPage.reload();
+      await memberPage.getByRole("alert").filter({ hasText: "You are not a member of any team. Ask an owner or admin of a team to add you." }).waitFor();
+      await go(memberPage, "/team/webhooks", /^Webhooks$/);
+      await memberPage.getByRole("alert").filter({ hasText: "You are not a member of any team." }).waitFor();
+      expect(memberForeign).toEqual([]);
+      // The signed-out first load answered 401; nothing else failed.
+      expect(memberConsole.filter((e) => !/status of 401 \(Unauthorized\)/.test(e))).toEqual([]);
+    }, 30_000);
+  });
+
+  describe("webhooks", () => {
+    let secret = "";
+    const hookUrl = () => `http://127.0.0.1:${receiver.port}/hooks/leapocr`;
+
+    test("a loopback address outside the allow-list is refused with the reason", async () => {
+      await go(page, "/team/webhooks", /^Webhooks$/);
+      await page.getByText("No webhooks yet.").waitFor();
+      await page.getByLabel("Address").fill(`http://localhost:${receiver.port}/hooks/leapocr`);
+      await page.getByRole("button", { name: "Add webhook" }).click();
+      await page.getByRole("alert").filter({ hasText: "Webhook url refused: The URL's host localhost is a local or metadata address" }).waitFor();
+      expect(((await (await teamApi("/webhooks")).json()) as { data: unknown[] }).data).toEqual([]);
+    }, 30_000);
+
+    test("adding a webhook shows its signing secret once and lists the subscription", async () => {
+      await page.getByLabel("Address").fill(hookUrl());
+      const created = page.getByRole("checkbox", { name: "job.created" });
+      expect(await created.isChecked()).toBe(false);
+      expect(await page.getByRole("checkbox", { name: "job.completed" }).isChecked()).toBe(true);
+      expect(await page.getByRole("checkbox", { name: "job.failed" }).isChecked()).toBe(true);
+      await created.check();
+      await page.getByRole("button", { name: "Add webhook" }).click();
+      const shown = page.getByRole("status").filter({ hasText: "Webhook added. Its signing secret (shown once):" }).locator("code.secret");
+      await shown.waitFor();
+      secret = (await shown.innerText()).trim();
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{20,}$/);
+      const card = page.locator(".card").filter({ has: page.getByText(hookUrl(), { exact: true }) });
+      await card.waitFor();
+      expect(await card.innerText()).toContain("enabled");
+      expect(await card.innerText()).toContain("job.created, job.completed, job.failed · 0 failure(s) in a row");
+      expect(received).toEqual([]); // creating sends nothing
+      await page.reload();
+      await page.getByText(hookUrl(), { exact: true }).waitFor();
+      expect(await page.locator("#main").innerText()).not.toContain(secret);
+    }, 30_000);
+
+    test('"Send test event" reaches the receiver, signed with the secret the page showed, and is logged', async () => {
+      const before = Math.floor(Date.now() / 1000);
+      await page.getByRole("button", { name: "Send test event" }).click();
+      await page.getByRole("status").filter({ hasText: /^Test webhook delivered\. \(HTTP 200, \d+ ms\)$/ }).waitFor();
+      expect(received.length).toBe(1);
+      const r = received[0]!;
+      expect([r.method, r.path, r.headers["content-type"]]).toEqual(["POST", "/hooks/leapocr", "application/json"]);
+      const ts = r.headers["x-webhook-timestamp"]!;
+      expect(Number(ts)).toBeGreaterThanOrEqual(before - 1);
+      expect(Number(ts)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 1);
+      // The receiver's check, done here from the documented scheme: hex HMAC-SHA256 of "<timestamp>.<raw body>".
+      const expected = createHmac("sha256", secret).update(`${ts}.${r.body}`).digest("hex");
+      expect(r.headers["x-webhook-signature"]).toBe(expected);
+      expect(r.headers["x-webhook-signature"]).not.toBe(createHmac("sha256", `${secret}x`).update(`${ts}.${r.body}`).digest("hex"));
+      const body = JSON.parse(r.body) as { event_type: string; event_id: string };
+      expect(body.event_type).toBe("webhook.test");
+      expect(r.headers["x-webhook-event"]).toBe("webhook.test");
+      expect(r.headers["x-webhook-event-id"]).toBe(body.event_id);
+
+      const row = page.locator("tbody tr").filter({ hasText: "webhook.test" });
+      await row.waitFor();
+      expect((await row.getByRole("cell").allInnerTexts()).slice(1)).toEqual(["webhook.test", hookUrl(), "delivered", "1", "200"]);
+    }, 30_000);
+
+    test("a receiver that fails is reported as failed, in the notice and in the event log", async () => {
+      receiverStatus = 503;
+      await page.getByRole("button", { name: "Send test event" }).click();
+      await page.getByRole("alert").filter({ hasText: /^Test webhook failed: .*503/ }).waitFor();
+      expect(received.length).toBe(2);
+      const rows = page.locator("tbody tr").filter({ hasText: "webhook.test" });
+      await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 2);
+      // Newest first.
+      expect((await rows.nth(0).getByRole("cell").allInnerTexts()).slice(1, 5)).toEqual(["webhook.test", hookUrl(), "failed", "1"]);
+      expect(await rows.nth(0).getByRole("cell").last().innerText()).toContain("503");
+      expect((await rows.nth(1).getByRole("cell").allInnerTexts()).slice(1)).toEqual(["webhook.test", hookUrl(), "delivered", "1", "200"]);
+      const card = page.locator(".card").filter({ has: page.getByText(hookUrl(), { exact: true }) });
+      expect(await card.innerText()).toContain("0 failure(s) in a row"); // a test send does not count towards disabling
+      // The API's event log agrees.
+      const ev = (await (await teamApi("/webhooks/events")).json()) as { data: { event_type: string; processing_status: string; http_status?: number }[] };
+      expect(ev.data.map((e) => [e.event_type, e.processing_status, e.http_status])).toEqual([["webhook.test", "failed", 503], ["webhook.test", "delivered", 200]]);
+      receiverStatus = 200;
+    }, 30_000);
+  });
+
+  test("the pages made no request to any host but the server's own, and logged no unexpected script errors", () => {
+    expect(foreign).toEqual([]);
+    // The refusals above answer 400 on purpose, and the signed-out first load 401 (the browser
+    // logs each failed response); anything else is a bug.
+    expect(consoleErrors.filter((e) => !/status of (400 \(Bad Request\)|401 \(Unauthorized\))/.test(e)).join("\n")).toBe("");
+  });
+});
