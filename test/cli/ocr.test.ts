@@ -4,6 +4,7 @@
  * stderr, page selection, exit codes, and nothing left behind in the working directory. The
  * last test runs the compiled binary from an empty directory.
  */
+import { copyBinaryTo } from "../helpers/binary";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -81,9 +82,7 @@ test("--pages picks pages; a page out of range, an unknown format or a missing f
 });
 
 test("the compiled binary reads a PDF and an image from an empty directory", async () => {
-  const out = join(files, "leapocr");
-  const build = Bun.spawnSync([process.execPath, "run", "scripts/build.ts", "--outfile", out], { cwd: root, stdout: "pipe", stderr: "pipe" });
-  expect(build.exitCode).toBe(0);
+  const out = copyBinaryTo(files);
   const empty = mkdtempSync(join(tmpdir(), "leapocr-cli-bin-"));
   try {
     const a = await run([out], ["ocr", pdf, "--pages", "1"], empty);

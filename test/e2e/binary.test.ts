@@ -3,24 +3,21 @@
  * node_modules, no network needed; the SDK flow turns a digital PDF and a scanned page into markdown.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SdkClient } from "../helpers/sdk-client";
+import { copyBinaryTo } from "../helpers/binary";
 import { startServerProcess, type ServerProcess } from "../helpers/process";
 import { TEST_API_KEY } from "../helpers/app";
 import { digitalPdf, scannedPdfFrom, SAMPLE_PAGES } from "../helpers/fixtures";
 
-const root = join(import.meta.dir, "../..");
 const dir = mkdtempSync(join(tmpdir(), "leapocr-binary-"));
 const binary = join(dir, "leapocr");
 let server: ServerProcess;
 
 beforeAll(async () => {
-  const build = Bun.spawnSync(["bun", "run", "scripts/build.ts"], { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env, PATH: `${join(root, "node_modules/.bin")}:${process.env.PATH}` } });
-  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
-  copyFileSync(join(root, "dist/leapocr"), binary);
-  Bun.spawnSync(["chmod", "+x", binary]);
+  copyBinaryTo(dir);
   expect(readdirSync(dir)).toEqual(["leapocr"]);
   server = await startServerProcess([binary], { cwd: dir, dataDir: "./data", env: { LEAPOCR_OCR_WORKERS: "2" } });
 }, 120_000);

@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Server } from "bun";
+import { copyBinaryTo } from "../helpers/binary";
 import { startServerProcess, type ServerProcess } from "../helpers/process";
 import { launchBrowser, isolatedContext } from "../helpers/browser";
 import { TEST_API_KEY } from "../helpers/app";
@@ -31,7 +32,6 @@ import { TEST_API_KEY } from "../helpers/app";
 type El = any;
 declare const document: El;
 
-const root = join(import.meta.dir, "../..");
 const dir = mkdtempSync(join(tmpdir(), "leapocr-dashboard-admin-"));
 const OWNER = { email: "owner@example.com", password: "a long enough passphrase" };
 const MEMBER = { email: "vera@example.com", name: "Vera Member", password: "vera's own long passphrase" };
@@ -90,10 +90,7 @@ beforeAll(async () => {
       models: [{ name: MODEL, display_name: "Loopback VLM", credits_per_page: 1, steps: { ocr: [MODEL], structured: [MODEL] } }],
     }),
   );
-  // Built into the temp dir (dist/leapocr is left alone for whoever else uses it).
-  const build = Bun.spawnSync([process.execPath, "run", "scripts/build.ts", "--outfile", join(dir, "leapocr")], { cwd: root, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stdout.toString()}${build.stderr.toString()}`);
-  server = await startServerProcess([join(dir, "leapocr")], {
+  server = await startServerProcess([copyBinaryTo(dir)], {
     cwd: dir,
     dataDir: "./data",
     env: {
@@ -346,7 +343,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       expect(await page.getByRole("checkbox", { name: "job.failed" }).isChecked()).toBe(true);
       await created.check();
       await page.getByRole("button", { name: "Add webhook" }).click();
-      const shown = page.getByRole("status").filter({ hasText: "Webhook added. Its signing secret (shown once):" }).locator("code.secret");
+      const shown = page.getByRole("status").filter({ hasText: "Webhook added. Copy its signing secret now, the dashboard will not show it again:" }).locator("code.secret");
       await shown.waitFor();
       secret = (await shown.innerText()).trim();
       expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{20,}$/);

@@ -8,11 +8,12 @@
  * test-output/screenshots/ for review.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startServerProcess, type ServerProcess } from "../helpers/process";
+import { copyBinaryTo } from "../helpers/binary";
 import { launchBrowser, isolatedContext } from "../helpers/browser";
 import { digitalPdf, SAMPLE_PAGES } from "../helpers/fixtures";
 
@@ -44,10 +45,7 @@ const go = async (hash: string, heading: RegExp) => {
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  const build = Bun.spawnSync([process.execPath, "run", "scripts/build.ts"], { cwd: root, stdout: "pipe", stderr: "pipe" });
-  if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
-  copyFileSync(join(root, "dist/leapocr"), join(dir, "leapocr"));
-  Bun.spawnSync(["chmod", "+x", join(dir, "leapocr")]);
+  copyBinaryTo(dir);
   server = await startServerProcess([join(dir, "leapocr")], { cwd: dir, dataDir: "./data", env: { LEAPOCR_OCR_WORKERS: "1" } });
   browser = await launchBrowser();
   ({ context, foreign, consoleErrors } = await isolatedContext(browser, server.baseUrl));

@@ -46,7 +46,7 @@ export async function render(main) {
     const events = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
     try {
       const w = await api("POST", teamPath("/webhooks"), { url: url.value, events, include_results: results.checked });
-      status.replaceChildren(notice("ok", "Webhook added. Its signing secret (shown once): ", h("code", { class: "secret" }, w.secret)));
+      status.replaceChildren(notice("ok", "Webhook added. Copy its signing secret now, the dashboard will not show it again: ", h("code", { class: "secret" }, w.secret)));
       url.value = "";
       load();
     } catch (err) { status.replaceChildren(notice("err", err.message)); }
