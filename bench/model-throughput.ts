@@ -12,16 +12,22 @@
  *
  * Anchor in the same run: the same calls through the route layer alone (executor + real SDK +
  * the same loopback model, image pre-rendered), which isolates the cost of rendering and the
- * queue from the cost of scheduling. zerox (npm) was not run: see the note printed at the end.
+ * queue from the cost of scheduling.
+ *
+ * Beside it, zerox (npm, the usual "PDF to markdown with a VLM" library) on the same PDF against
+ * the same loopback model at the same concurrency and image size, when it can run here: it needs
+ * GraphicsMagick and Ghostscript (`apt-get install graphicsmagick ghostscript`) and Node; zerox
+ * itself is installed from npm into .cache/zerox on first use (with --ignore-scripts: its
+ * install script tries to apt-get LibreOffice, which only non-PDF inputs need).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { startTestServer } from "../test/helpers/app";
 import { SdkClient } from "../test/helpers/sdk-client";
 import { digitalPdf } from "../test/helpers/fixtures";
-import { startMockModel, writeModelConfig } from "../test/helpers/mock-models";
+import { writeModelConfig } from "../test/helpers/mock-models";
 import { jobs } from "../src/db/schema";
 
 const arg = (name: string, fallback: number) => {
@@ -64,9 +70,7 @@ async function run(pages: number, warm = false) {
   });
   const t = await startTestServer({ configFile, maxPages: 10_000 });
   const client = new SdkClient(t.baseUrl, t.apiKey);
-  const pdf = await digitalPdf(
-    Array.from({ length: pages }, (_, i) => ({ heading: `Section ${i + 1}`, paragraphs: ["The quick brown fox jumps over the lazy dog. ".repeat(30), "Second paragraph with figures 12.50 and 99.99."] })),
-  );
+  const pdf = await benchPdf(pages);
   if (warm) {
     // A server that has already read a document: its PDF workers are up (they stay up).
     const small = await digitalPdf([{ heading: "Warm-up", paragraphs: ["One page."] }, { heading: "Two", paragraphs: ["Two pages."] }]);
@@ -157,6 +161,48 @@ async function routeOnly(pages: number) {
   return { seconds, pagesPerSecond: pages / seconds };
 }
 
+/** zerox on the same PDF, loopback model, concurrency and image size; a line to print. */
+async function runZerox(pages: number, oursPagesPerSecond: number): Promise<string> {
+  const ZEROX = "1.1.20";
+  const missing = ["gm", "gs", "node", "npm"].filter((c) => !Bun.which(c));
+  if (missing.length) return `zerox: not run (needs ${missing.join(", ")} on PATH: apt-get install graphicsmagick ghostscript, and Node with npm)`;
+  const dir = join(import.meta.dir, "../.cache/zerox");
+  if (!(await Bun.file(join(dir, `node_modules/zerox/package.json`)).exists())) {
+    mkdirSync(dir, { recursive: true });
+    await Bun.write(join(dir, "package.json"), JSON.stringify({ name: "zerox-bench", private: true, type: "module" }));
+    const install = Bun.spawnSync(["npm", "install", `zerox@${ZEROX}`, "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    if (install.exitCode !== 0) return `zerox: not run (npm install zerox@${ZEROX} failed: ${install.stderr.toString().slice(-300)})`;
+  }
+  copyFileSync(join(import.meta.dir, "lib/zerox-run.mjs"), join(dir, "run.mjs"));
+  const work = mkdtempSync(join(tmpdir(), "leapocr-zerox-"));
+  const pdfPath = join(work, "bench.pdf");
+  await Bun.write(pdfPath, await benchPdf(pages));
+  const mock = await startLoopbackModel();
+  try {
+    const endpoint = mock.baseUrl.replace(/\/v1$/, "");
+    const run = Bun.spawn(["node", join(dir, "run.mjs"), pdfPath, endpoint, String(C), String(DPI), "1024"], { cwd: work, stdout: "pipe", stderr: "pipe" });
+    const [out, err] = [await new Response(run.stdout).text(), await new Response(run.stderr).text()];
+    if ((await run.exited) !== 0) return `zerox: failed (${err.slice(-400)})`;
+    const r = JSON.parse(out.trim().split("\n").pop()!) as { seconds: number; pages: number; failed: number };
+    const { peakInFlight, arrivals } = await mock.stats();
+    const pps = r.pages / r.seconds;
+    return (
+      `zerox ${ZEROX} (Node; pdf2pic + GraphicsMagick/Ghostscript; its Azure OpenAI client to the same loopback model; concurrency ${C}, ${DPI} DPI, 1024 px): ` +
+      `${r.pages} pages in ${r.seconds.toFixed(2)} s = ${pps.toFixed(2)} pages/s -> ${(pps / bound).toFixed(3)} of C/L (${r.failed} failed; ${arrivals.length} calls, at most ${peakInFlight} in flight). ` +
+      `leapocr on a new server: ${(oursPagesPerSecond / pps).toFixed(1)}x zerox's pages/s`
+    );
+  } finally {
+    await mock.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The benchmark's PDF: N text pages. */
+const benchPdf = (pages: number) =>
+  digitalPdf(
+    Array.from({ length: pages }, (_, i) => ({ heading: `Section ${i + 1}`, paragraphs: ["The quick brown fox jumps over the lazy dog. ".repeat(30), "Second paragraph with figures 12.50 and 99.99."] })),
+  );
+
 const bound = C / (LATENCY_MS / 1000);
 console.log(`model route throughput: ${PAGES}-page PDF, latency L = ${LATENCY_MS} ms, route concurrency C = ${C}, ${DPI} DPI`);
 if (process.argv.includes("--warm-only")) {
@@ -191,5 +237,6 @@ console.log(
   `memory: peak above idle ${mb(small.peak - small.baseline)} at ${small.pages} pages, ${mb(big.peak - big.baseline)} at ${big.pages} pages ` +
     `(x${(big.pages / small.pages).toFixed(0)} pages -> x${((big.peak - big.baseline) / Math.max(1, small.peak - small.baseline)).toFixed(2)} memory)`,
 );
-console.log("zerox: not run (zerox 1.1.20 renders with pdf2pic, which needs GraphicsMagick + Ghostscript, and pins openai 4.x; not set up here).");
+const zx = await runZerox(PAGES, big.pagesPerSecond);
+console.log(zx);
 process.exit(0);

@@ -11,10 +11,17 @@
  * - Standard fonts and wasm are fetched from URLs: serve them from embedded file assets through
  *   a custom BinaryDataFactory (pdfjs 5.6 merged the font/cMap/wasm factories into this one).
  * - The default NodeCanvasFactory also `createRequire`s @napi-rs/canvas: pass our own.
+ * - @napi-rs/canvas loads every system font when it is imported (236 MB of RSS in each PDF
+ *   worker on a host with ~2,000 font files). Pages never need them: glyphs are drawn as paths
+ *   from the PDF's own fonts or the embedded standard fonts (disableFontFace). So the import is
+ *   dynamic, after DISABLE_SYSTEM_FONTS_LOAD is set.
  */
-import * as canvas from "@napi-rs/canvas";
+import type * as CanvasModule from "@napi-rs/canvas";
 import * as pdfjsWorker from "pdfjs-dist/legacy/build/pdf.worker.mjs";
 import { STANDARD_FONTS, WASM } from "./assets";
+
+process.env.DISABLE_SYSTEM_FONTS_LOAD ??= "1";
+const canvas: typeof CanvasModule = await import("@napi-rs/canvas");
 
 const g = globalThis as Record<string, unknown>;
 g.DOMMatrix ??= canvas.DOMMatrix;
@@ -52,11 +59,11 @@ class CanvasFactory {
     const c = canvas.createCanvas(width, height);
     return { canvas: c, context: c.getContext("2d") };
   }
-  reset(cc: { canvas: canvas.Canvas }, width: number, height: number) {
+  reset(cc: { canvas: CanvasModule.Canvas }, width: number, height: number) {
     cc.canvas.width = width;
     cc.canvas.height = height;
   }
-  destroy(cc: { canvas: canvas.Canvas | null; context: unknown }) {
+  destroy(cc: { canvas: CanvasModule.Canvas | null; context: unknown }) {
     if (cc.canvas) {
       cc.canvas.width = 0;
       cc.canvas.height = 0;
