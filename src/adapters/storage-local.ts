@@ -59,6 +59,14 @@ export class LocalStorage implements StoragePort {
     return this.unseal(new Uint8Array(await file.arrayBuffer()));
   }
 
+  async head(key: string, length: number): Promise<Uint8Array | null> {
+    // An encrypted file is one AES-GCM message: it is read and authenticated whole.
+    if (this.keys) return (await this.get(key))?.subarray(0, length) ?? null;
+    const file = Bun.file(this.path(key));
+    if (!(await file.exists())) return null;
+    return new Uint8Array(await file.slice(0, length).arrayBuffer());
+  }
+
   async size(key: string): Promise<number | null> {
     if (this.keys) return (await this.get(key))?.length ?? null;
     try {

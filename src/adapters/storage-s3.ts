@@ -79,6 +79,24 @@ export class S3Storage implements StoragePort {
     }
   }
 
+  async head(key: string, length: number): Promise<Uint8Array | null> {
+    // The size first: an empty object has no byte 0 to start a range at (S3 answers 416, and
+    // s3rver hangs), and a missing key is answered without a GET.
+    const size = await this.size(key);
+    if (size === null) return null;
+    const want = Math.min(length, size);
+    if (want <= 0) return new Uint8Array();
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: this.key(key), Range: `bytes=0-${want - 1}` }));
+      const bytes = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+      // A server that ignores Range sends the whole object: keep only what was asked for.
+      return bytes.subarray(0, want);
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
   async size(key: string): Promise<number | null> {
     try {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: this.key(key) }));

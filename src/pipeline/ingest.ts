@@ -25,10 +25,13 @@ function describeUnsupported(b: Uint8Array): string {
   return "a file of an unknown type";
 }
 
+/** How much of a file sniffDocumentType looks at. */
+export const SNIFF_BYTES = 1024;
+
 export function sniffDocumentType(bytes: Uint8Array): DocumentType {
   if (bytes.length === 0) throw new IngestError("The file is empty (0 bytes). Upload the document again.");
   // PDF readers accept the header anywhere in the first kilobyte.
-  if (ascii(bytes, 0, Math.min(bytes.length, 1024)).includes("%PDF-")) return "pdf";
+  if (ascii(bytes, 0, Math.min(bytes.length, SNIFF_BYTES)).includes("%PDF-")) return "pdf";
   if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return "png";
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return "jpeg";
   if (ascii(bytes, 0, 4) === "RIFF" && ascii(bytes, 8, 12) === "WEBP") return "webp";

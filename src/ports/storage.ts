@@ -13,6 +13,8 @@ export interface StoragePort {
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** null when the key does not exist. */
   get(key: string): Promise<Uint8Array | null>;
+  /** The first `length` bytes (fewer when the file is shorter); null when the key does not exist. Reads no more than it must. */
+  head(key: string, length: number): Promise<Uint8Array | null>;
   size(key: string): Promise<number | null>;
   /** Deletes every key under the prefix (a job's folder); missing keys are not an error. */
   deletePrefix(prefix: string): Promise<void>;

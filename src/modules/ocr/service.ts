@@ -10,7 +10,7 @@ export interface JobOwner {
 import { jobs, pages } from "../../db/schema";
 import { badRequest, conflict, notFound } from "../../lib/errors";
 import { newJobId } from "../../lib/ids";
-import { ACCEPTED_CONTENT_TYPES, IngestError, SUPPORTED_TYPES_TEXT, sniffDocumentType } from "../../pipeline/ingest";
+import { ACCEPTED_CONTENT_TYPES, IngestError, SNIFF_BYTES, SUPPORTED_TYPES_TEXT, sniffDocumentType } from "../../pipeline/ingest";
 import { sourceKey } from "../../pipeline/runner";
 import { StorageError } from "../../ports/storage";
 import { DEFAULT_MODEL } from "../../adapters/router";
@@ -160,8 +160,9 @@ export async function completeDirectUpload(ctx: AppContext, auth: JobOwner, jobI
     await ctx.storage.deletePrefix(`jobs/${jobId}`);
     throw fail(`The uploaded file is ${size} bytes but file_size said ${job.declaredSize}. Start the upload again with the right size.`);
   }
-  // Sniff now so that an unreadable type is a 400 here rather than a failed job later.
-  const head = await ctx.storage.get(sourceKey(jobId));
+  // Sniff now so that an unreadable type is a 400 here rather than a failed job later (the
+  // first kilobyte only: on S3 a whole read would download the file on the request path).
+  const head = await ctx.storage.head(sourceKey(jobId), SNIFF_BYTES);
   try {
     sniffDocumentType(head ?? new Uint8Array());
   } catch (err) {

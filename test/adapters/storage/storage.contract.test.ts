@@ -49,6 +49,18 @@ for (const [name, make] of backends) {
       expect(await st.size("jobs/missing")).toBeNull();
     });
 
+    test("head reads the first bytes only: shorter files, empty files and missing keys too", async () => {
+      const st = make();
+      const bytes = randomBytes(5000);
+      await st.put("jobs/h/source", bytes);
+      await st.put("jobs/h/short", new Uint8Array([7, 8, 9]));
+      await st.put("jobs/h/empty", new Uint8Array());
+      expect(Buffer.from((await st.head("jobs/h/source", 1024))!)).toEqual(bytes.subarray(0, 1024));
+      expect([...(await st.head("jobs/h/short", 1024))!]).toEqual([7, 8, 9]);
+      expect((await st.head("jobs/h/empty", 1024))!.length).toBe(0);
+      expect(await st.head("jobs/h/missing", 1024)).toBeNull();
+    });
+
     test("multipart upload through presigned part URLs joins the parts in order", async () => {
       const st = make();
       const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("unused") });
