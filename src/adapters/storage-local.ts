@@ -9,7 +9,7 @@ import { dirname, join, normalize, relative, sep } from "node:path";
 import type { PresignedPart, StoragePort } from "../ports/storage";
 import { StorageError } from "../ports/storage";
 import { hmacHex, safeEqual } from "../lib/crypto";
-import type { KeyRing } from "../lib/encryption";
+import { KeyRing } from "../lib/encryption";
 
 export const UPLOAD_PART_ROUTE = "/api/v1/uploads";
 
@@ -68,12 +68,15 @@ export class LocalStorage implements StoragePort {
   }
 
   async size(key: string): Promise<number | null> {
-    if (this.keys) return (await this.get(key))?.length ?? null;
+    let onDisk: number;
     try {
-      return (await stat(this.path(key))).size;
+      onDisk = (await stat(this.path(key))).size;
     } catch {
       return null;
     }
+    // Encrypted: the plaintext's size is the file's less its header, without decrypting it.
+    if (!this.keys) return onDisk;
+    return onDisk - KeyRing.overhead(new Uint8Array(await Bun.file(this.path(key)).slice(0, 5).arrayBuffer()));
   }
 
   async deletePrefix(prefix: string): Promise<void> {

@@ -40,6 +40,13 @@ export class KeyRing {
   }
 
   /** Files written before encryption was turned on are returned as they are. */
+  /** Bytes a sealed file adds to its plaintext, read from the file's first 5 bytes; 0 for a plaintext file. */
+  static overhead(head: Uint8Array): number {
+    const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+    if (buf.length < 5 || !buf.subarray(0, 4).equals(MAGIC)) return 0;
+    return 5 + buf[4]! + 12 + 16;
+  }
+
   open(data: Uint8Array): Uint8Array {
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     if (buf.length < 5 || !buf.subarray(0, 4).equals(MAGIC)) return data;
