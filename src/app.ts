@@ -36,7 +36,7 @@ import type { ModelRegistry } from "./adapters/router";
 import type { Sleep } from "./adapters/retry";
 import { buildModels, readConfigFile } from "./config-file";
 import { subprocessorRoutes } from "./modules/subprocessors";
-import { holdRenderPool } from "./pipeline/document";
+import { holdRenderPool, warmRenderPool } from "./pipeline/document";
 import { PipelineRunner } from "./pipeline/runner";
 import { ApiError, type ErrorBody } from "./lib/errors";
 import { createLogger, type Logger } from "./lib/logger";
@@ -169,7 +169,14 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     },
     onJobStarted: (jobId) => jobEvent(() => emitJobEvent(ctx, jobId, "job.processing"), jobId),
   });
-  const ctx: AppContext = { config, db, storage, queue, models, logger, clock, wakeWorkers: () => runner.wake() };
+  const ctx: AppContext = {
+    config, db, storage, queue, models, logger, clock,
+    wakeWorkers: () => runner.wake(),
+    // PDFs (or what may be one) will need the PDF workers: start them while the file uploads.
+    expectDocument: (type) => {
+      if (type === null || type === "application/pdf" || type === "application/octet-stream") warmRenderPool();
+    },
+  };
   const requestStarts = new WeakMap<Request, number>();
   const readiness = new Readiness({ sqlite: db.$client, storage, dataDir: config.dataDir, minFreeDiskMb: config.minFreeDiskMb, clock });
   metrics?.setSources({ queueStats: () => sqliteQueue.stats(), pagesInFlight: () => runner.pagesInFlight, dbPath });

@@ -16,4 +16,6 @@ export interface AppContext {
   clock: () => number;
   /** Tells the worker that new work is queued. */
   wakeWorkers: () => void;
+  /** An upload has started (its declared content type; null for a URL): get ready to read it. */
+  expectDocument: (contentType: string | null) => void;
 }

@@ -37,6 +37,18 @@ const sharedRenderPool = () => (renderPool ??= import("./pdf/render-pool").then(
 let renderPoolUsers = 0;
 
 /**
+ * A document is on its way (an upload was started): start the PDF workers now, so that the
+ * first job after the server starts does not wait ~0.1-0.2 s for them. Only while an app holds
+ * the pool; idle servers keep their memory (workers start on the first upload, not at boot).
+ */
+export function warmRenderPool(): void {
+  if (renderPoolUsers === 0 || renderPoolWarmed) return;
+  renderPoolWarmed = true; // once per pool: this runs on every upload
+  void sharedRenderPool().then((pool) => pool.warm()).catch(() => {});
+}
+let renderPoolWarmed = false;
+
+/**
  * Each app that may render holds the shared pool while it runs; the last one to let go stops
  * the workers (so a process running several apps, as the tests do, keeps one pool).
  */
@@ -49,6 +61,7 @@ export function holdRenderPool(): () => Promise<void> {
     if (--renderPoolUsers > 0) return;
     const pool = renderPool;
     renderPool = null;
+    renderPoolWarmed = false;
     if (pool) await (await pool).close();
   };
 }

@@ -42,3 +42,20 @@ test("open + render single pages, and errors come back as PdfError", async () =>
   const err2 = await pool.renderAll(await empty.save({ addDefaultPage: false }), 72, () => {}).catch((e) => e);
   expect(err2.kind).toBe("empty");
 });
+
+test("warm starts every worker before any document arrives, once", async () => {
+  const cold = createRenderPool({ workers: 2 });
+  try {
+    expect(cold.started).toBe(0);
+    cold.warm();
+    cold.warm();
+    expect(cold.started).toBe(2);
+    // The warmed workers serve the first document (no third worker, no error).
+    const doc = await cold.open(await pdfOf(2));
+    expect((await doc.render(2, 72)).width).toBe(300);
+    expect(cold.started).toBe(2);
+    await doc.close();
+  } finally {
+    await cold.close();
+  }
+});

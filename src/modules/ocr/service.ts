@@ -77,6 +77,7 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
   // Every part but the last is exactly ceil(size / parts) bytes: the JS SDK cuts the file that way.
   const chunkSize = Math.ceil(body.file_size / partCount);
   const expiresAt = new Date(now + uploadUrlTtlSeconds * 1000);
+  ctx.expectDocument(contentType);
   const { uploadId } = await ctx.storage.createMultipart(sourceKey(jobId));
   const urls = await ctx.storage.presignParts(sourceKey(jobId), uploadId, partCount, expiresAt, baseUrl);
   ctx.db.transaction((tx) => {
@@ -196,6 +197,7 @@ export async function createUrlJob(ctx: AppContext, auth: JobOwner, body: UrlUpl
   const now = ctx.clock();
   const jobId = newJobId();
   const fileName = body.file_name ?? (decodeURIComponent(url.pathname.split("/").pop() ?? "") || "document");
+  ctx.expectDocument(null);
   ctx.db.transaction((tx) => {
     tx.insert(jobs)
       .values({ id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "queued", fileName, source: "url", sourceUrl: url.toString(), createdAt: now, updatedAt: now, requestId: currentRequestId(), ...options })

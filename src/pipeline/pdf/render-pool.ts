@@ -38,6 +38,10 @@ export interface RenderPool {
     onPage: (pageNumber: number, page: RenderedPage) => void | Promise<void>,
     opts?: RenderOptions & { pages?: number[] },
   ): Promise<void>;
+  /** Starts every worker now and has it load pdfjs (a worker takes ~100 ms to get ready). */
+  warm(): void;
+  /** Workers running now. */
+  readonly started: number;
   close(): Promise<void>;
 }
 
@@ -183,6 +187,14 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     }
   }
 
+  function warm(): void {
+    while (workers.length < size && !closed) {
+      const w = new PoolWorker(onDeath);
+      workers.push(w);
+      w.call({ op: "warm", id: nextId++ }).catch(() => {});
+    }
+  }
+
   async function open(bytes: Uint8Array): Promise<PooledDocument> {
     const doc = nextDoc++;
     docs.set(doc, bytes.slice());
@@ -190,11 +202,7 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     const w = await acquire();
     // The first document of a cold pool starts the other workers too, so that they load pdfjs
     // while this one opens it (a worker takes ~100 ms to get ready; they then stay up).
-    while (workers.length < size && !closed) {
-      const other = new PoolWorker(onDeath);
-      workers.push(other);
-      other.call({ op: "warm", id: nextId++ }).catch(() => {});
-    }
+    warm();
     let pageCount: number;
     try {
       const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
@@ -223,6 +231,10 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
 
   return {
     open,
+    warm,
+    get started() {
+      return workers.length;
+    },
     async renderAll(bytes, dpi, onPage, o = {}) {
       const doc = await open(bytes);
       try {
