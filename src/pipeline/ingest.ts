@@ -10,7 +10,10 @@ export const SUPPORTED_TYPES_TEXT = "PDF, PNG, JPEG, WebP or TIFF";
 export class IngestError extends Error {}
 
 const startsWith = (b: Uint8Array, sig: number[], at = 0) => sig.every((x, i) => b[at + i] === x);
-const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
+// One byte per character; only ASCII is compared. (Spreading 1,024 bytes into
+// String.fromCharCode cost ~3% of the server's main thread under load.)
+const latin1 = new TextDecoder("latin1");
+const ascii = (b: Uint8Array, from: number, to: number) => latin1.decode(b.subarray(from, to));
 
 /** Recognisable formats we do not read, so the error can name what was sent. */
 function describeUnsupported(b: Uint8Array): string {
