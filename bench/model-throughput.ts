@@ -231,7 +231,7 @@ const os = await import("node:os");
 console.log(`  cores: ${os.availableParallelism()}; load average now: ${os.loadavg().map((x) => x.toFixed(2)).join(" ")} (the server, the loopback model and the renderer share them)`);
 for (const r of [big, bigWarm]) {
   const ratio = r.pagesPerSecond / bound;
-  console.log(`result, ${r.warm ? "warm server" : "new server "}: ${ratio >= 0.95 ? "PASS" : "BELOW TARGET"} (${ratio.toFixed(3)} of C/L; target 0.95)`);
+  console.log(`result, ${r.warm ? "warm server" : "new server "}: ${ratio >= 0.95 ? "PASS" : "BELOW TARGET"} (${ratio.toFixed(4)} of C/L; target 0.95)`);
 }
 console.log(
   `memory: peak above idle ${mb(small.peak - small.baseline)} at ${small.pages} pages, ${mb(big.peak - big.baseline)} at ${big.pages} pages ` +
