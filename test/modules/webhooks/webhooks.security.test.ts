@@ -67,3 +67,20 @@ test("a receiver's redirect is not followed", async () => {
     target.close();
   }
 });
+
+test("a webhook to an allow-listed host name is sent to the address that name was checked at, under its own name", async () => {
+  const named = startReceiver();
+  const port = named.hostPort.split(":")[1]!;
+  const w2 = await startWorkspace({ urlAllowHosts: `localhost:${port}` });
+  try {
+    const sub = (await w2.call("POST", "/webhooks", { body: { url: `http://localhost:${port}/hooks`, events: ["job.created"] } })).body;
+    const res = await w2.call("POST", `/webhooks/${sub.id}/test`);
+    expect(res.status).toBe(200);
+    expect(named.received.length).toBe(1);
+    // Connected to the resolved address (the receiver listens on 127.0.0.1 only), Host kept.
+    expect(named.received[0]!.headers.host).toBe(`localhost:${port}`);
+  } finally {
+    await w2.close();
+    named.close();
+  }
+});
