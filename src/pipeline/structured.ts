@@ -66,9 +66,11 @@ function tryParse(s: string): { ok: true; value: unknown } | { ok: false; messag
   }
 }
 
-/** The text up to the end of the first complete top-level value (drops trailing prose). */
-function trimAfterTopLevel(s: string): string {
-  let depth = 0;
+/**
+ * Calls `visit` for each character outside JSON strings (quotes and escapes skipped) until it
+ * answers true; answers whether the text ends inside an unclosed string.
+ */
+function eachOutsideStrings(s: string, visit: (c: string, i: number) => boolean | void): boolean {
   let inString = false;
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
@@ -76,13 +78,23 @@ function trimAfterTopLevel(s: string): string {
       if (c === "\\") i++;
       else if (c === '"') inString = false;
     } else if (c === '"') inString = true;
-    else if (c === "{" || c === "[") depth++;
+    else if (visit(c, i)) return false;
+  }
+  return inString;
+}
+
+/** The text up to the end of the first complete top-level value (drops trailing prose). */
+function trimAfterTopLevel(s: string): string {
+  let depth = 0;
+  let end = -1;
+  eachOutsideStrings(s, (c, i) => {
+    if (c === "{" || c === "[") depth++;
     else if (c === "}" || c === "]") {
       depth--;
-      if (depth === 0) return s.slice(0, i + 1);
+      if (depth === 0) return (end = i), true;
     }
-  }
-  return s;
+  });
+  return end >= 0 ? s.slice(0, end + 1) : s;
 }
 
 /**
@@ -94,20 +106,12 @@ function repairCandidates(text: string): string[] {
   const s = text.replace(/,(\s*[}\]])/g, "$1");
   const stack: string[] = [];
   const cuts: { at: number; stack: string[] }[] = [];
-  let inString = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-      continue;
-    }
-    if (c === '"') inString = true;
-    else if (c === "{") stack.push("}");
+  const inString = eachOutsideStrings(s, (c, i) => {
+    if (c === "{") stack.push("}");
     else if (c === "[") stack.push("]");
     else if (c === "}" || c === "]") stack.pop();
     else if (c === ",") cuts.push({ at: i, stack: [...stack] });
-  }
+  });
   const close = (body: string, open: string[]) => {
     let b = body.replace(/\s+$/, "");
     // A dangling key or separator at the cut: `"key":`, `"key"` inside an object, or `,`.
