@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { hasShared, sharedPath } from "../helpers/shared";
 import {
   extractEquations,
   nearMatchStarts,
@@ -265,8 +266,8 @@ describe("loading and scoring", () => {
   });
 });
 
-const SAMPLE = join(import.meta.dir, "../../../shared/benchmarks/olmocr-bench-sample");
-describe.skipIf(!existsSync(join(SAMPLE, "dataset.jsonl")))("olmOCR's own outputs in the sample", () => {
+const SAMPLE = sharedPath("benchmarks/olmocr-bench-sample");
+describe.skipIf(!hasShared("benchmarks/olmocr-bench-sample/dataset.jsonl"))("olmOCR's own outputs in the sample", () => {
   test("known-good markdown from the peer passes its tables, maths and order tests", async () => {
     const tests = parseTests(readFileSync(join(SAMPLE, "dataset.jsonl"), "utf8"), "dataset.jsonl");
     const read = (pdf: string, page: number) => {

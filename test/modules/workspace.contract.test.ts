@@ -6,10 +6,12 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { hasShared, sharedPath } from "../helpers/shared";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../helpers/app";
 
-const reference = JSON.parse(readFileSync(join(import.meta.dir, "../../../shared/reference/leapocr-openapi-full.json"), "utf8"));
+const HAS_REFERENCE = hasShared("reference/leapocr-openapi-full.json");
+const reference = HAS_REFERENCE ? JSON.parse(readFileSync(sharedPath("reference/leapocr-openapi-full.json"), "utf8")) : { paths: {} };
 let t: TestServer;
 let doc: any;
 beforeAll(async () => {
@@ -52,12 +54,12 @@ const operations = Object.entries<any>(reference.paths)
   .filter(([p]) => IN_SCOPE.test(p))
   .flatMap(([p, ops]) => METHODS.filter((m) => ops[m]).map((m) => ({ path: p, method: m, op: ops[m] })));
 
-test("the reference's workspace section is the expected size (guards the filter)", () => {
+test.skipIf(!HAS_REFERENCE)("the reference's workspace section is the expected size (guards the filter)", () => {
   expect(operations.length).toBe(36);
   expect(operations.some((o) => o.path.includes("polar") || o.path.includes("onboarding") || o.path.includes("r2"))).toBe(false);
 });
 
-test("every in-scope operation exists with the same method and success status", () => {
+test.skipIf(!HAS_REFERENCE)("every in-scope operation exists with the same method and success status", () => {
   const missing: string[] = [];
   for (const { path, method, op } of operations) {
     const ours = doc.paths[`/api/v1${path}`]?.[method];
@@ -71,7 +73,7 @@ test("every in-scope operation exists with the same method and success status", 
   expect(missing).toEqual([]);
 });
 
-test("our success responses carry the reference's field names, and list items theirs", () => {
+test.skipIf(!HAS_REFERENCE)("our success responses carry the reference's field names, and list items theirs", () => {
   const problems: string[] = [];
   for (const { path, method, op } of operations) {
     const ref = successSchema(reference, op);
@@ -94,7 +96,7 @@ test("our success responses carry the reference's field names, and list items th
   expect(problems).toEqual([]);
 });
 
-test("request bodies accept the reference's field names", () => {
+test.skipIf(!HAS_REFERENCE)("request bodies accept the reference's field names", () => {
   const problems: string[] = [];
   for (const { path, method, op } of operations) {
     const body = op.requestBody?.content?.["application/json"]?.schema;
@@ -107,7 +109,7 @@ test("request bodies accept the reference's field names", () => {
   expect(problems).toEqual([]);
 });
 
-test("query parameters of the reference's lists are accepted", () => {
+test.skipIf(!HAS_REFERENCE)("query parameters of the reference's lists are accepted", () => {
   const problems: string[] = [];
   for (const { path, method, op } of operations) {
     const ours = doc.paths[`/api/v1${path}`][method];

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { hasShared, sharedPath } from "../helpers/shared";
 import { loadSharp } from "../../src/lib/sharp";
 import { ImageError, imagePageToPng, probeImage, resizeForModel } from "../../src/pipeline/image/index";
 
@@ -44,8 +45,8 @@ describe("multi-page TIFF", () => {
     expect(imagePageToPng(tiff, 1)).rejects.toBeInstanceOf(RangeError);
   });
 
-  test("a real bilevel 300 DPI scan converts to 8-bit PNG, optionally shrunk", async () => {
-    const scan = readFileSync(`${import.meta.dir}/../../../shared/benchmarks/ocr-scans/phototest.tif`);
+  test.skipIf(!hasShared("benchmarks/ocr-scans/phototest.tif"))("a real bilevel 300 DPI scan converts to 8-bit PNG, optionally shrunk", async () => {
+    const scan = readFileSync(sharedPath("benchmarks/ocr-scans/phototest.tif"));
     const info = await probeImage(scan);
     expect(info).toMatchObject({ kind: "tiff", pages: 1, width: 640, height: 480 });
     const out = await imagePageToPng(scan, 0, { maxLongSide: 320, grayscale: true });

@@ -3,9 +3,10 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { openPdf, PdfError } from "../../src/pipeline/pdf/index";
+import { hasShared, sharedPath } from "../helpers/shared";
 
 const FIXTURES = join(import.meta.dir, "../fixtures/pdf");
-const HOSTILE = "/work/shared/benchmarks/pdfjs-robustness";
+const HOSTILE = sharedPath("benchmarks/pdfjs-robustness");
 const USER_PASSWORD = new Set(["issue6010_1.pdf", "issue3371.pdf", "issue6010_2.pdf", "issue21579.pdf", "bug1782186.pdf", "issue15893_reduced.pdf", "saslprep-r6.pdf"]);
 
 const LOREM =
@@ -196,7 +197,7 @@ async function createImageBitmapFromPng(png: Uint8Array): Promise<boolean> {
   return dark > 100 && white > d.length / 8;
 }
 
-describe.skipIf(!readdirSync("/work/shared/benchmarks").includes("pdfjs-robustness"))("hostile PDFs", () => {
+describe.skipIf(!hasShared("benchmarks/pdfjs-robustness"))("hostile PDFs", () => {
   const files = readdirSync(HOSTILE).filter((f) => f.endsWith(".pdf"));
   test.each(files)("%s: a result or a PdfError, never a crash or a hang", async (file) => {
     const bytes = new Uint8Array(await Bun.file(join(HOSTILE, file)).arrayBuffer());

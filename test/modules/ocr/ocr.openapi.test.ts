@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { hasShared, sharedPath } from "../../helpers/shared";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../../helpers/app";
 
@@ -12,9 +13,10 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 // The SDK contract: every operation of the public SDK document must exist here with its request fields.
-const reference = JSON.parse(readFileSync(join(import.meta.dir, "../../../../shared/reference/leapocr-openapi-sdk.json"), "utf8"));
+const HAS_REFERENCE = hasShared("reference/leapocr-openapi-sdk.json");
+const reference = HAS_REFERENCE ? JSON.parse(readFileSync(sharedPath("reference/leapocr-openapi-sdk.json"), "utf8")) : { paths: {} };
 
-test("every SDK operation of the LeapOCR reference is documented under /api/v1 with its errors", () => {
+test.skipIf(!HAS_REFERENCE)("every SDK operation of the LeapOCR reference is documented under /api/v1 with its errors", () => {
   for (const [path, ops] of Object.entries<any>(reference.paths)) {
     for (const method of Object.keys(ops)) {
       const ours = doc.paths[`/api/v1${path}`]?.[method];
@@ -25,7 +27,7 @@ test("every SDK operation of the LeapOCR reference is documented under /api/v1 w
   }
 });
 
-test("request bodies carry the reference's field names", () => {
+test.skipIf(!HAS_REFERENCE)("request bodies carry the reference's field names", () => {
   const fields = (p: string) => Object.keys(doc.paths[p].post.requestBody.content["application/json"].schema.properties);
   const refFields = (name: string) => Object.keys(reference.components.schemas[name].properties);
   expect(fields("/api/v1/ocr/uploads/direct")).toEqual(expect.arrayContaining(refFields("upload.InitiateDirectUploadRequest")));
