@@ -170,16 +170,14 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
   }
 
   /**
-   * A document with several pages will be rendered on several workers: start them and open it
-   * there now, in parallel, rather than one after the other as its first pages reach each worker
-   * (in a cold pool that serial start was most of the time before a model route had its first
-   * pages to send). Errors surface on the first real use, as before.
+   * A document with several pages will be rendered on several workers (open() has started
+   * them all): open it on `want` of them now, in parallel, rather than one after the other as
+   * its first pages reach each worker. Errors surface on the first real use, as before.
    */
   function openEverywhere(doc: number, want: number): void {
-    while (workers.length < want && !closed) workers.push(new PoolWorker(onDeath));
     const bytes = docs.get(doc);
     if (!bytes) return;
-    for (const w of workers) {
+    for (const w of workers.slice(0, want)) {
       if (w.dead || w.opened.has(doc)) continue;
       const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
       opening.catch(() => {});
