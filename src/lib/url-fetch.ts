@@ -118,6 +118,11 @@ export function fetchChecked(target: CheckedUrl, init: RequestInit & { tls?: Rec
   return fetch(pinned, { ...init, headers, ...(tls ? { tls } : {}) } as RequestInit);
 }
 
+/** One request to a URL that passes the guard, sent to the address it was checked at; redirects are not followed. */
+export async function fetchGuarded(raw: string, allowHosts: string[], init: RequestInit): Promise<Response> {
+  return fetchChecked(await checkFetchableUrl(raw, allowHosts), { ...init, redirect: "manual" });
+}
+
 export async function fetchDocumentBytes(raw: string, limits: FetchLimits): Promise<Uint8Array> {
   const maxRedirects = limits.maxRedirects ?? 5;
   const deadline = AbortSignal.timeout(limits.timeoutMs);

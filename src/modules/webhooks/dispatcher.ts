@@ -12,7 +12,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
 import { jobs, webhookDeliveries, webhookSubscriptions } from "../../db/schema";
-import { checkFetchableUrl, fetchChecked, FetchError, parseAllowHosts } from "../../lib/url-fetch";
+import { fetchGuarded, FetchError, parseAllowHosts } from "../../lib/url-fetch";
 import { recordAudit } from "../audit/service";
 import { webhookHeaders } from "./signing";
 
@@ -68,12 +68,10 @@ export async function attemptDelivery(ctx: AppContext, row: Delivery, opts: Disp
   let retryAfterMs = 0;
   const wallStart = performance.now();
   try {
-    const target = await checkFetchableUrl(sub.url, parseAllowHosts(config.urlAllowHosts));
-    const res = await fetchChecked(target, {
+    const res = await fetchGuarded(sub.url, parseAllowHosts(config.urlAllowHosts), {
       method: "POST",
       headers: webhookHeaders(sub.secret, row.payloadJson, ctx.clock(), { id: row.eventId, type: row.eventType, deliveryId: row.id }),
       body: row.payloadJson,
-      redirect: "manual",
       signal: AbortSignal.timeout(config.webhookTimeoutSeconds * 1000),
     });
     statusCode = res.status;

@@ -4,7 +4,7 @@ import type { AppContext } from "../../context";
 import { webhookDeliveries, webhookSubscriptions } from "../../db/schema";
 import { randomToken } from "../../lib/crypto";
 import { badRequest, notFound } from "../../lib/errors";
-import { assertFetchableUrl, checkFetchableUrl, fetchChecked, FetchError, parseAllowHosts } from "../../lib/url-fetch";
+import { assertFetchableUrl, fetchGuarded, FetchError, parseAllowHosts } from "../../lib/url-fetch";
 import { recordAudit, type Actor } from "../audit/service";
 import { afterCursor, decodeCursor, iso, pageOf } from "../jobs/paging";
 import { attemptDelivery } from "./dispatcher";
@@ -178,8 +178,7 @@ export async function webhookHealth(ctx: AppContext, team: Team, id: string) {
   let error: string | undefined;
   const started = performance.now();
   try {
-    const target = await checkFetchableUrl(sub.url, parseAllowHosts(ctx.config.urlAllowHosts));
-    const res = await fetchChecked(target, { method: "GET", redirect: "manual", signal: AbortSignal.timeout(Math.min(5, ctx.config.webhookTimeoutSeconds) * 1000), headers: { "user-agent": "leapocr-webhooks/1 (health check)" } });
+    const res = await fetchGuarded(sub.url, parseAllowHosts(ctx.config.urlAllowHosts), { method: "GET", signal: AbortSignal.timeout(Math.min(5, ctx.config.webhookTimeoutSeconds) * 1000), headers: { "user-agent": "leapocr-webhooks/1 (health check)" } });
     await res.body?.cancel().catch(() => {});
     reachable = true;
     httpStatus = res.status;
