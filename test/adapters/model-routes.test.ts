@@ -303,7 +303,9 @@ test("route concurrency: never more calls in flight than max_concurrency", async
   const mock = await startMockModel("openai", async (call) => {
     inFlight++;
     peak = Math.max(peak, inFlight);
-    await Bun.sleep(30);
+    // Long enough that the slots fill even when the machine is busy (30 ms let preparing the
+    // next images fall behind, and the peak stayed below the limit).
+    await Bun.sleep(150);
     inFlight--;
     return smartHandler()(call);
   });
