@@ -3,9 +3,19 @@
  * pages on request. In a compiled binary this file must be an extra entrypoint of
  * `bun build --compile` (src/pipeline/pdf/render-worker.ts).
  */
+import { setPriority } from "node:os";
 import { PdfError, type PdfDocumentHandle, type PdfPageText, type RenderedPage } from "./index";
 
 declare const self: Worker;
+
+// Rendering is background work: at nice 10 this thread yields the CPU to the HTTP thread (status
+// requests, handing pages to the model routes), which needs little of it but needs it now.
+// Linux keeps a nice value per thread, so this lowers only this worker. Where it is refused, no matter.
+try {
+  setPriority(0, 10);
+} catch {
+  /* not permitted here: render at normal priority */
+}
 
 export type WorkerRequest =
   | { op: "open"; id: number; doc: number; bytes: Uint8Array }
