@@ -175,14 +175,16 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
    * its first pages reach each worker. Errors surface on the first real use, as before.
    */
   function openEverywhere(doc: number, want: number): void {
+    for (const w of workers.slice(0, want)) openOn(w, doc);
+  }
+
+  /** Has `w` open `doc` now unless it has already; a failure surfaces on the first real use. */
+  function openOn(w: PoolWorker, doc: number): void {
     const bytes = docs.get(doc);
-    if (!bytes) return;
-    for (const w of workers.slice(0, want)) {
-      if (w.dead || w.opened.has(doc)) continue;
-      const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
-      opening.catch(() => {});
-      w.opened.set(doc, opening);
-    }
+    if (!bytes || w.dead || w.opened.has(doc)) return;
+    const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
+    opening.catch(() => {});
+    w.opened.set(doc, opening);
   }
 
   function warm(): void {
@@ -201,6 +203,11 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     // The first document of a cold pool starts the other workers too, so that they load pdfjs
     // while this one opens it (a worker takes ~100 ms to get ready; they then stay up).
     warm();
+    // Idle workers open it now too, at the same time: a long document will be rendered on all of
+    // them, and opening it only once the page count is known delayed the second worker's first
+    // page by the length of an open (~10-40 ms for 200 pages). Busy workers open it later, when
+    // a page of it reaches them. A one-page document costs an idle worker a wasted ~1 ms open.
+    for (const other of workers) if (other !== w && other.busy === 0) openOn(other, doc);
     let pageCount: number;
     try {
       const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
@@ -208,6 +215,7 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
       pageCount = (await opening).pageCount!;
     } catch (err) {
       docs.delete(doc);
+      for (const other of workers) other.opened.delete(doc);
       throw err;
     } finally {
       w.busy--;
