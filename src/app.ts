@@ -169,12 +169,18 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     },
     onJobStarted: (jobId) => jobEvent(() => emitJobEvent(ctx, jobId, "job.processing"), jobId),
   });
+  let modelsWarmed = false;
   const ctx: AppContext = {
     config, db, storage, queue, models, logger, clock,
     wakeWorkers: () => runner.wake(),
-    // PDFs (or what may be one) will need the PDF workers: start them while the file uploads.
+    // PDFs (or what may be one) will need the PDF workers, and every document the model routes'
+    // SDKs: load them while the file uploads.
     expectDocument: (type) => {
       if (type === null || type === "application/pdf" || type === "application/octet-stream") warmRenderPool();
+      if (!modelsWarmed) {
+        modelsWarmed = true;
+        models.warm();
+      }
     },
   };
   const requestStarts = new WeakMap<Request, number>();

@@ -142,6 +142,10 @@ function lazyClient(load: () => Promise<ChatClient>): ChatClient {
       client ??= load();
       return client.then((c) => c.chat(request));
     },
+    warm() {
+      client ??= load();
+      client.catch(() => {}); // a failed load is reported by the first call
+    },
   };
 }
 

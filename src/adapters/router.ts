@@ -169,6 +169,11 @@ export class ModelRegistry {
     return [...new Set(this.models.flatMap((m) => [...m.routes, ...(m.refineRoutes ?? []), ...(m.boxRoutes ?? []), ...(m.structuredRoutes ?? [])]))];
   }
 
+  /** Has every route load its provider's SDK now (~40-90 ms each), not during the first page. */
+  warm(): void {
+    for (const r of this.routes()) r.warm?.();
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.routes().map((r) => r.close?.()));
   }

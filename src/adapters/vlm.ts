@@ -38,6 +38,8 @@ export interface ChatResponse {
 
 export interface ChatClient {
   chat(request: ChatRequest): Promise<ChatResponse>;
+  /** Loads the client now rather than on the first call. */
+  warm?(): void;
 }
 
 /**
@@ -164,6 +166,10 @@ export class VlmRoute implements ModelRoute {
     return `${this.provider}:${this.name}`;
   }
 
+  warm(): void {
+    this.client.warm?.();
+  }
+
   /** Renders and resizes the page image once per page and size; retries and other steps reuse it. */
   prepare(page: PageSource): Promise<void> {
     return this.image(page).then(() => undefined);
@@ -176,7 +182,6 @@ export class VlmRoute implements ModelRoute {
     let p = byKey.get(key);
     if (!p) {
       p = (async () => {
-        const { resizeForModel } = await import("../pipeline/image/index");
         // PDF pages are drawn at the model's size; coordinates still refer to the page at dpi.
         const full = await page.image(this.o.dpi, { maxLongSide: this.o.maxLongSide });
         const pageWidth = full.pageWidth ?? full.width;
@@ -185,6 +190,8 @@ export class VlmRoute implements ModelRoute {
         if (this.o.imageFormat === "png" && Math.max(full.width, full.height) <= this.o.maxLongSide) {
           return { bytes: full.png, mime: "image/png", pageWidth, pageHeight, width: full.width, height: full.height };
         }
+        // Only now: the image module loads sharp, which the first page need not wait for.
+        const { resizeForModel } = await import("../pipeline/image/index");
         const small = await resizeForModel(full.png, { maxLongSide: this.o.maxLongSide, format: this.o.imageFormat });
         return { bytes: small.bytes, mime: small.mime, pageWidth, pageHeight, width: small.width, height: small.height };
       })();

@@ -116,6 +116,8 @@ export interface ModelRoute {
   extractStructured?(input: StructuredInput, signal?: AbortSignal): Promise<StructuredOutput>;
   /** Work done before a call takes a concurrency slot (rendering the page image), shared by retries. */
   prepare?(page: PageSource): Promise<void>;
+  /** Loads what the first call needs (the provider's SDK) now, so that call does not wait for it. */
+  warm?(): void;
   close?(): Promise<void>;
 }
 
