@@ -59,3 +59,20 @@ test("warm starts every worker before any document arrives, once", async () => {
     await cold.close();
   }
 });
+
+test("a document that fails to open on every idle worker leaves the pool working on both", async () => {
+  const warmed = createRenderPool({ workers: 2 });
+  try {
+    warmed.warm();
+    const encrypted = new Uint8Array(await Bun.file(join(import.meta.dir, "../fixtures/pdf/encrypted-user-password.pdf")).arrayBuffer());
+    // Both idle workers are asked to open it at once; both refuse it.
+    expect((await warmed.open(encrypted).catch((e) => e)).kind).toBe("encrypted");
+    const doc = await warmed.open(await pdfOf(4));
+    const pages = await Promise.all([1, 2, 3, 4].map((n) => doc.render(n, 72)));
+    expect(pages.map((p) => p.width)).toEqual([300, 300, 300, 300]);
+    expect(warmed.started).toBe(2);
+    await doc.close();
+  } finally {
+    await warmed.close();
+  }
+});

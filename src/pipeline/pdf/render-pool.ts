@@ -215,7 +215,9 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
       pageCount = (await opening).pageCount!;
     } catch (err) {
       docs.delete(doc);
-      for (const other of workers) other.opened.delete(doc);
+      // The others' copies (opened, or failing the same way): let them go.
+      for (const other of workers) if (other !== w && other.opened.delete(doc)) other.call({ op: "release", id: nextId++, doc }).catch(() => {});
+      w.opened.delete(doc);
       throw err;
     } finally {
       w.busy--;
