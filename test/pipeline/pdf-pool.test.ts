@@ -1,4 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PDFDocument, StandardFonts } from "pdf-lib";
 import { PdfError } from "../../src/pipeline/pdf/index";
@@ -75,4 +76,15 @@ test("a document that fails to open on every idle worker leaves the pool working
   } finally {
     await warmed.close();
   }
+});
+
+test.skipIf(process.platform !== "linux")("render workers run at nice 10 and leave the calling thread at its own priority", async () => {
+  const doc = await pool.open(await pdfOf(2));
+  await Promise.all([doc.render(1, 72), doc.render(2, 72)]);
+  await doc.close();
+  // /proc/self/task/<tid>/stat: field 19 is the thread's nice value.
+  const nice = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1]!.split(" ")[16]);
+  const niceOfThreads = readdirSync("/proc/self/task").map(nice);
+  expect(niceOfThreads.filter((n) => n === 10).length).toBeGreaterThanOrEqual(2);
+  expect(nice(String(process.pid))).toBe(0);
 });

@@ -10,11 +10,14 @@ declare const self: Worker;
 
 // Rendering is background work: at nice 10 this thread yields the CPU to the HTTP thread (status
 // requests, handing pages to the model routes), which needs little of it but needs it now.
-// Linux keeps a nice value per thread, so this lowers only this worker. Where it is refused, no matter.
-try {
-  setPriority(0, 10);
-} catch {
-  /* not permitted here: render at normal priority */
+// Linux keeps a nice value per thread, so this lowers only this worker; elsewhere (macOS) the
+// call would lower the whole process, so it is Linux only. Where it is refused, no matter.
+if (process.platform === "linux") {
+  try {
+    setPriority(0, 10);
+  } catch {
+    /* not permitted here: render at normal priority */
+  }
 }
 
 export type WorkerRequest =
