@@ -39,18 +39,17 @@ export class KeyRing {
     return Buffer.concat([MAGIC, Buffer.from([id.length]), id, iv, cipher.getAuthTag(), body]);
   }
 
-  /** Files written before encryption was turned on are returned as they are. */
   /** Bytes a sealed file adds to its plaintext, read from the file's first 5 bytes; 0 for a plaintext file. */
   static overhead(head: Uint8Array): number {
-    const buf = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-    if (buf.length < 5 || !buf.subarray(0, 4).equals(MAGIC)) return 0;
-    return 5 + buf[4]! + 12 + 16;
+    const idLen = sealedIdLength(head);
+    return idLen === null ? 0 : 5 + idLen + 12 + 16;
   }
 
+  /** Files written before encryption was turned on are returned as they are. */
   open(data: Uint8Array): Uint8Array {
+    const idLen = sealedIdLength(data);
+    if (idLen === null) return data;
     const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    if (buf.length < 5 || !buf.subarray(0, 4).equals(MAGIC)) return data;
-    const idLen = buf[4]!;
     const id = buf.subarray(5, 5 + idLen).toString();
     const key = this.keys.get(id);
     if (!key) throw new Error(`A stored file was encrypted with key "${id}", which is not in LEAPOCR_ENCRYPTION_KEYS; add it back to read the file.`);
@@ -59,4 +58,10 @@ export class KeyRing {
     decipher.setAuthTag(buf.subarray(at + 12, at + 28));
     return Buffer.concat([decipher.update(buf.subarray(at + 28)), decipher.final()]);
   }
+}
+
+/** A sealed file starts with MAGIC and the length of its key id; null when `data` is not sealed. */
+function sealedIdLength(data: Uint8Array): number | null {
+  if (data.length < 5 || !MAGIC.equals(data.subarray(0, 4))) return null;
+  return data[4]!;
 }

@@ -26,7 +26,7 @@ export interface PageBlock {
   metadata?: Record<string, unknown>;
 }
 
-/** What a route may ask of a page: its text layer (PDF only) and its image at a DPI. */
+/** A page drawn as a PNG. */
 export interface PageImage {
   png: Uint8Array;
   /** Size of the PNG. */
@@ -37,6 +37,7 @@ export interface PageImage {
   pageHeight?: number;
 }
 
+/** What a route may ask of a page: its text layer (PDF only) and its image at a DPI. */
 export interface PageSource {
   readonly pageNumber: number;
   /** The PDF text layer as markdown with blocks, or null for images. Coordinates at `dpi`. */

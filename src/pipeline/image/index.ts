@@ -108,7 +108,6 @@ function checkBytes(bytes: Uint8Array): void {
   if (!bytes || bytes.length === 0) throw new ImageError("empty", "The image is empty (0 bytes). Upload the file again.");
 }
 
-/** Reads the header only (no pixels): kind, page count, upright size of the first page. */
 /**
  * The image's header. No pixel limit for the header read itself: the size checks of the callers
  * give the clearer message.
@@ -122,6 +121,7 @@ async function readHeader(bytes: Uint8Array, maxPixels: number): Promise<Awaited
   }
 }
 
+/** Reads the header only (no pixels): kind, page count, upright size of the first page. */
 export async function probeImage(bytes: Uint8Array, opts: { maxPixels?: number } = {}): Promise<ImageInfo> {
   checkBytes(bytes);
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
