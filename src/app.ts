@@ -169,7 +169,6 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     },
     onJobStarted: (jobId) => jobEvent(() => emitJobEvent(ctx, jobId, "job.processing"), jobId),
   });
-  let modelsWarmed = false;
   const ctx: AppContext = {
     config, db, storage, queue, models, logger, clock,
     wakeWorkers: () => runner.wake(),
@@ -177,10 +176,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     // SDKs: load them while the file uploads.
     expectDocument: (type) => {
       if (type === null || type === "application/pdf" || type === "application/octet-stream") warmRenderPool();
-      if (!modelsWarmed) {
-        modelsWarmed = true;
-        models.warm();
-      }
+      models.warm();
     },
   };
   const requestStarts = new WeakMap<Request, number>();

@@ -169,8 +169,12 @@ export class ModelRegistry {
     return [...new Set(this.models.flatMap((m) => [...m.routes, ...(m.refineRoutes ?? []), ...(m.boxRoutes ?? []), ...(m.structuredRoutes ?? [])]))];
   }
 
-  /** Has every route load its provider's SDK now (~40-90 ms each), not during the first page. */
+  private warmed = false;
+
+  /** Has every route load its provider's SDK now (~40-90 ms each), not during the first page. Once: it runs on every upload. */
   warm(): void {
+    if (this.warmed) return;
+    this.warmed = true;
     for (const r of this.routes()) r.warm?.();
   }
 
