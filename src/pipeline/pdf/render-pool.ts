@@ -70,7 +70,7 @@ type Pending = { resolve: (r: WorkerResponse & { ok: true }) => void; reject: (e
 class PoolWorker {
   worker: Worker;
   busy = 0;
-  opened = new Map<number, Promise<unknown>>();
+  opened = new Map<number, Promise<WorkerResponse & { ok: true }>>();
   pending = new Map<number, Pending>();
   dead = false;
 
@@ -153,14 +153,9 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
   ): Promise<WorkerResponse & { ok: true }> {
     const w = await acquire();
     try {
-      let opening = w.opened.get(doc);
-      if (!opening) {
-        const bytes = docs.get(doc);
-        if (!bytes) throw new Error("The document was closed");
-        // Each worker gets its own copy (pdfjs takes ownership of the buffer it parses).
-        opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
-        w.opened.set(doc, opening);
-      }
+      openOn(w, doc);
+      const opening = w.opened.get(doc);
+      if (!opening) throw new Error("The document was closed");
       await opening;
       return await w.call({ ...req, id: nextId++, doc });
     } finally {
@@ -169,19 +164,11 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     }
   }
 
-  /**
-   * A document with several pages will be rendered on several workers (open() has started
-   * them all): open it on `want` of them now, in parallel, rather than one after the other as
-   * its first pages reach each worker. Errors surface on the first real use, as before.
-   */
-  function openEverywhere(doc: number, want: number): void {
-    for (const w of workers.slice(0, want)) openOn(w, doc);
-  }
-
   /** Has `w` open `doc` now unless it has already; a failure surfaces on the first real use. */
   function openOn(w: PoolWorker, doc: number): void {
     const bytes = docs.get(doc);
     if (!bytes || w.dead || w.opened.has(doc)) return;
+    // Each worker gets its own copy (pdfjs takes ownership of the buffer it parses).
     const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
     opening.catch(() => {});
     w.opened.set(doc, opening);
@@ -198,32 +185,32 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
   async function open(bytes: Uint8Array): Promise<PooledDocument> {
     const doc = nextDoc++;
     docs.set(doc, bytes.slice());
-    // Open it once up front in one worker: validates the PDF and learns the page count.
     const w = await acquire();
     // The first document of a cold pool starts the other workers too, so that they load pdfjs
     // while this one opens it (a worker takes ~100 ms to get ready; they then stay up).
     warm();
-    // Idle workers open it now too, at the same time: a long document will be rendered on all of
-    // them, and opening it only once the page count is known delayed the second worker's first
-    // page by the length of an open (~10-40 ms for 200 pages). Busy workers open it later, when
-    // a page of it reaches them. A one-page document costs an idle worker a wasted ~1 ms open.
-    for (const other of workers) if (other !== w && other.busy === 0) openOn(other, doc);
+    // Opened up front in one worker: validates the PDF and learns the page count. Idle workers
+    // open it now too, at the same time: a long document will be rendered on all of them, and
+    // opening it only once the page count is known delayed the second worker's first page by
+    // the length of an open (~10-40 ms for 200 pages). A one-page document costs an idle worker
+    // a wasted ~1 ms open.
+    openOn(w, doc);
+    for (const other of workers) if (other.busy === 0) openOn(other, doc);
     let pageCount: number;
     try {
-      const opening = w.call({ op: "open", id: nextId++, doc, bytes: bytes.slice() });
-      w.opened.set(doc, opening);
-      pageCount = (await opening).pageCount!;
+      pageCount = (await w.opened.get(doc)!).pageCount!;
     } catch (err) {
       docs.delete(doc);
       // The others' copies (opened, or failing the same way): let them go.
-      for (const other of workers) if (other !== w && other.opened.delete(doc)) other.call({ op: "release", id: nextId++, doc }).catch(() => {});
-      w.opened.delete(doc);
+      for (const other of workers) if (other.opened.delete(doc) && other !== w) other.call({ op: "release", id: nextId++, doc }).catch(() => {});
       throw err;
     } finally {
       w.busy--;
       waiting.shift()?.();
     }
-    if (pageCount > 1) openEverywhere(doc, Math.min(size, pageCount));
+    // A document with several pages will be rendered on several workers: the busy ones open it
+    // now too, rather than one after the other as its first pages reach them.
+    if (pageCount > 1) for (const other of workers.slice(0, Math.min(size, pageCount))) openOn(other, doc);
     return {
       pageCount,
       render: (n, dpi, o = {}) => renderOn(doc, n, dpi, o),
