@@ -105,6 +105,16 @@ async function startLoopbackModel(latencyMs: number) {
   };
 }
 
+/** The loopback model at the setting's latency, and a config file with one route to it (model "bench"). */
+async function benchRoute(dir: string, setting: Setting) {
+  const mock = await startLoopbackModel(setting.latencyMs);
+  const configFile = await writeModelConfig(dir, {
+    routes: { bench: { provider: "openai", base_url: mock.baseUrl, model: "bench-vl", max_concurrency: setting.concurrency, timeout_seconds: 60, dpi: DPI, max_long_side: 1024 } },
+    models: [{ name: "bench", credits_per_page: 1, steps: { ocr: ["bench"] } }],
+  });
+  return { mock, configFile };
+}
+
 /** The server being measured: in this process (from source), or the compiled binary (--binary). */
 interface Server {
   baseUrl: string;
@@ -169,11 +179,7 @@ async function freePort(): Promise<number> {
 async function run(pages: number, setting: Setting, warm = false) {
   const { latencyMs: LATENCY_MS, concurrency: C } = setting;
   const dir = mkdtempSync(join(tmpdir(), "leapocr-bench-"));
-  const mock = await startLoopbackModel(LATENCY_MS);
-  const configFile = await writeModelConfig(dir, {
-    routes: { bench: { provider: "openai", base_url: mock.baseUrl, model: "bench-vl", max_concurrency: C, timeout_seconds: 60, dpi: DPI, max_long_side: 1024 } },
-    models: [{ name: "bench", credits_per_page: 1, steps: { ocr: ["bench"] } }],
-  });
+  const { mock, configFile } = await benchRoute(dir, setting);
   const t = BINARY ? await startBinary(BINARY, dir, configFile) : await startInProcess(configFile);
   const client = new SdkClient(t.baseUrl, t.apiKey);
   const pdf = await benchPdf(pages);
@@ -341,11 +347,7 @@ const benchPdf = (pages: number) =>
 async function liveMemory(pages: number, setting: Setting): Promise<string> {
   const jsc = await import("bun:jsc");
   const dir = mkdtempSync(join(tmpdir(), "leapocr-bench-"));
-  const mock = await startLoopbackModel(setting.latencyMs);
-  const configFile = await writeModelConfig(dir, {
-    routes: { bench: { provider: "openai", base_url: mock.baseUrl, model: "bench-vl", max_concurrency: setting.concurrency, timeout_seconds: 60, dpi: DPI, max_long_side: 1024 } },
-    models: [{ name: "bench", credits_per_page: 1, steps: { ocr: ["bench"] } }],
-  });
+  const { mock, configFile } = await benchRoute(dir, setting);
   const t = await startInProcess(configFile);
   const client = new SdkClient(t.baseUrl, t.apiKey);
   const pdf = await benchPdf(pages);
