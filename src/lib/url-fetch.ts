@@ -40,23 +40,70 @@ function isAllowListed(url: URL, allowHosts: string[]): boolean {
 }
 
 function ipv4Refused(ip: string): boolean {
-  const [a = 0, b = 0] = ip.split(".").map(Number);
+  const [a = 0, b = 0, c = 0] = ip.split(".").map(Number);
   return (
     a === 0 || a === 10 || a === 127 || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 198 && (b === 18 || b === 19)) || a >= 224
+    (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 192 && b === 0 && c === 0) ||
+    (a === 198 && (b === 18 || b === 19)) || a >= 224
   );
 }
 
-/** True for addresses a server-side fetch must never reach. */
+/** An IPv6 address as eight 16-bit groups, or null when it is not one (a trailing dotted IPv4 is accepted). */
+export function ipv6Groups(ip: string): number[] | null {
+  let s = ip.toLowerCase().replace(/^\[|\]$/g, "");
+  const zone = s.indexOf("%");
+  if (zone >= 0) s = s.slice(0, zone);
+  if (isIP(s) !== 6) return null;
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(s);
+  if (dotted) {
+    const [p, q, r, t] = dotted.slice(1).map(Number) as [number, number, number, number];
+    s = `${s.slice(0, dotted.index)}${((p << 8) | q).toString(16)}:${((r << 8) | t).toString(16)}`;
+  }
+  const [head = "", tail] = s.split("::");
+  const part = (x: string) => (x ? x.split(":").map((g) => parseInt(g, 16)) : []);
+  const h = part(head);
+  const t = tail === undefined ? [] : part(tail);
+  return [...h, ...new Array<number>(8 - h.length - t.length).fill(0), ...t];
+}
+
+const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * The IPv4 addresses an IPv6 address carries, by which the packets may reach an IPv4 host:
+ * mapped (::ffff:0:0/96), translated (::ffff:0:0:0/96), compatible (::/96, which holds :: and
+ * ::1 too), NAT64 (64:ff9b::/96), 6to4 (2002::/16) and Teredo (2001::/32: its server and its
+ * client, stored inverted).
+ */
+export function embeddedIpv4(g: number[]): string[] {
+  const zero = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zero(0, 5) && g[5] === 0xffff) return [v4(g[6]!, g[7]!)];
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return [v4(g[6]!, g[7]!)];
+  if (zero(0, 6)) return [v4(g[6]!, g[7]!)];
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return [v4(g[6]!, g[7]!)];
+  if (g[0] === 0x2002) return [v4(g[1]!, g[2]!)];
+  if (g[0] === 0x2001 && g[1] === 0) return [v4(g[2]!, g[3]!), v4(g[6]! ^ 0xffff, g[7]! ^ 0xffff)];
+  return [];
+}
+
+function ipv6Refused(g: number[]): boolean {
+  const first = g[0]!;
+  return (
+    (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
+    (first & 0xffc0) === 0xfec0 || // site-local fec0::/10 (deprecated, still routed inside some networks)
+    (first & 0xfe00) === 0xfc00 || // unique local fc00::/7 (AWS's metadata fd00:ec2::254 is in it)
+    (first & 0xff00) === 0xff00 || // multicast
+    (first === 0x64 && g[1] === 0xff9b && g[2] === 1) || // local-use NAT64 64:ff9b:1::/48
+    (first === 0x100 && g[1] === 0 && g[2] === 0 && g[3] === 0) // discard-only 100::/64
+  );
+}
+
+/** True for addresses a server-side fetch must never reach; an IPv6 form of an IPv4 address is judged by that IPv4 address. */
 export function isRefusedAddress(ip: string): boolean {
   if (isIP(ip) === 4) return ipv4Refused(ip);
-  const v6 = ip.toLowerCase().replace(/^\[|\]$/g, "");
-  const mapped = v6.match(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/);
-  if (mapped) return ipv4Refused(mapped[1]!);
-  return (
-    v6 === "::" || v6 === "::1" || v6.startsWith("fe8") || v6.startsWith("fe9") || v6.startsWith("fea") ||
-    v6.startsWith("feb") || v6.startsWith("fc") || v6.startsWith("fd") || v6.startsWith("ff") || v6.startsWith("fd00:ec2")
-  );
+  const g = ipv6Groups(ip);
+  if (!g) return true; // not an address we can judge: refuse rather than guess
+  const inner = embeddedIpv4(g);
+  return inner.some(ipv4Refused) || ipv6Refused(g);
 }
 
 /** Checks a URL's scheme and the addresses its host resolves to; answers the URL and the address to connect to. */
