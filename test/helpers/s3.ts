@@ -14,6 +14,8 @@ export interface TestS3 {
   bucket: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Where s3rver keeps the bucket's objects and unfinished uploads on disk. */
+  directory: string;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startTestS3(bucket = "leapocr-test"): Promise<TestS3> {
     bucket,
     accessKeyId: "S3RVER",
     secretAccessKey: "S3RVER",
+    directory: dir,
     async close() {
       await server.close();
       rmSync(dir, { recursive: true, force: true });

@@ -92,9 +92,13 @@ test("deleting a job sends job.deleted and strips results from stored payloads",
   expect((await w.call("DELETE", `/jobs/${jobId}`)).status).toBe(204);
   const deleted = await until("deleted delivered", () => rx.received.find((r) => r.json?.event_type === "job.deleted" && r.json.data.job_id === jobId));
   expect(verify(sub.secret, deleted)).toBe(true);
-  expect(deleted.json.data).toMatchObject({ file_name: "delete-me.pdf", reason: "deleted" });
+  // The file name is the document's too (issue 15, finding 4): the event names the job by id only.
+  expect(deleted.json.data).toMatchObject({ job_id: jobId, file_name: null, reason: "deleted" });
   const stored = w.t.server.ctx.db.$client.query("SELECT payload_json FROM webhook_deliveries WHERE job_id = ?1").all(jobId) as { payload_json: string }[];
-  for (const s of stored) expect(s.payload_json).not.toContain("Quarterly Report");
+  for (const s of stored) {
+    expect(s.payload_json).not.toContain("Quarterly Report");
+    expect(s.payload_json).not.toContain("delete-me.pdf");
+  }
   await w.call("DELETE", `/webhooks/${sub.id}`);
 });
 
