@@ -11,5 +11,18 @@ export function openDatabase(path: string): Db {
   sqlite.exec("PRAGMA synchronous = NORMAL");
   sqlite.exec("PRAGMA busy_timeout = 5000");
   sqlite.exec("PRAGMA foreign_keys = ON");
+  // Deleted rows are overwritten with zeros, not just unlinked: a deleted job's text must not stay
+  // readable in free pages of the file (issue 15, finding 5). See forgetDeleted for the WAL.
+  sqlite.exec("PRAGMA secure_delete = ON");
   return drizzle(sqlite, { schema }) as Db;
+}
+
+/**
+ * After content was deleted: the WAL still holds the pages as they were before (and a reused WAL
+ * keeps old frames past its new end), so copy the log into the database and cut it to zero bytes.
+ * Answers false when a reader of another connection kept the checkpoint from finishing.
+ */
+export function forgetDeleted(sqlite: Database): boolean {
+  const row = sqlite.query<{ busy: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get();
+  return (row?.busy ?? 0) === 0;
 }

@@ -8,7 +8,7 @@ import { and, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import { prepared } from "../db/prepared";
 import type { AppContext } from "../context";
 import { jobs, teams } from "../db/schema";
-import { dropJobSource, purgeJob } from "../modules/jobs/purge-job";
+import { dropJobSource, forgetDeletedContent, purgeJob } from "../modules/jobs/purge-job";
 import { SYSTEM_ACTOR } from "../modules/audit/service";
 import { teamRetention } from "../modules/settings/service";
 
@@ -64,10 +64,11 @@ export class RetentionScheduler {
         for (const j of db.select({ id: jobs.id }).from(jobs).where(and(live, isNull(jobs.sourceDeletedAt))).all()) await dropJobSource(this.ctx, j.id);
       }
       for (const job of db.select({ id: jobs.id }).from(jobs).where(expired).all()) {
-        await purgeJob(this.ctx, job.id, "expired", SYSTEM_ACTOR);
+        await purgeJob(this.ctx, job.id, "expired", SYSTEM_ACTOR, { forget: false });
         purged++;
       }
     }
+    if (purged > 0) forgetDeletedContent(this.ctx);
     if (purged > 0) this.ctx.logger.info("retention purged jobs", { count: purged });
     return purged;
   }
