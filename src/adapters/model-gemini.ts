@@ -58,7 +58,7 @@ export class GeminiChatClient implements ChatClient {
     if (this.o.maxOutputTokens) config.maxOutputTokens = this.o.maxOutputTokens;
     if (req.jsonSchema) {
       config.responseMimeType = "application/json";
-      config.responseSchema = schemaForGemini(req.jsonSchema.schema) as Schema;
+      if (req.jsonSchema.schema) config.responseSchema = schemaForGemini(req.jsonSchema.schema) as Schema;
     }
     let response;
     try {

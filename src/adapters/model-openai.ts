@@ -52,13 +52,13 @@ export class OpenAIChatClient implements ChatClient {
     }
     const params: ChatCompletionCreateParamsNonStreaming = { model: this.o.model, messages, temperature: this.o.temperature ?? 0 };
     if (this.o.maxOutputTokens) params.max_tokens = this.o.maxOutputTokens;
-    if (req.jsonSchema && this.o.structuredOutput === "json_schema") {
+    if (req.jsonSchema && req.jsonSchema.schema && this.o.structuredOutput === "json_schema") {
       params.response_format = {
         type: "json_schema",
         // strict: false: strict mode refuses most real-world schemas (it wants every property required).
         json_schema: { name: req.jsonSchema.name, schema: schemaForOpenAI(req.jsonSchema.schema), strict: false },
       };
-    } else if (req.jsonSchema && this.o.structuredOutput === "json_object") {
+    } else if (req.jsonSchema && this.o.structuredOutput !== "none") {
       params.response_format = { type: "json_object" };
     }
     let completion;

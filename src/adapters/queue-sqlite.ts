@@ -239,7 +239,7 @@ export class SqliteQueue implements QueuePort {
         .query(
           `UPDATE jobs SET stage = 'done', status = ?2, error_message = ?3, credits_used = ?4, processed_pages = ?5,
                   failed_pages = ?6, updated_at = ?7, completed_at = ?7
-           WHERE id = ?1 AND stage = 'pages' AND format != 'structured'`,
+           WHERE id = ?1 AND stage = 'pages' AND format NOT IN ('structured', 'per_page_structured')`,
         )
         .run(jobId, status, message, credits, counts.done + counts.failed, counts.failed, now);
       if (updated.changes !== 1) return false;
@@ -254,7 +254,7 @@ export class SqliteQueue implements QueuePort {
       this.sqlite
         .query(
           `UPDATE jobs SET stage = 'extracting', lease_owner = ?2, lease_expires_at = ?3 + ?4, updated_at = ?3
-           WHERE id = ?1 AND deleted_at IS NULL AND format = 'structured'
+           WHERE id = ?1 AND deleted_at IS NULL AND format IN ('structured', 'per_page_structured')
              AND (stage = 'pages' OR (stage = 'extracting' AND (lease_expires_at < ?3 OR lease_owner = ?2)))
              AND NOT EXISTS (SELECT 1 FROM pages WHERE job_id = ?1 AND status IN ('pending', 'processing'))
              AND EXISTS (SELECT 1 FROM pages WHERE job_id = ?1)`,

@@ -146,6 +146,17 @@ export class RouteExecutor {
   }
 }
 
+/**
+ * Older public model names the official SDKs still send (the Python SDK's Model enum, the Go
+ * SDK's constants and default), and today's model each one runs as. A deployment that
+ * configures a model under one of these names keeps its own model: the alias then does nothing.
+ */
+export const LEGACY_MODEL_ALIASES: Readonly<Record<string, string>> = {
+  "standard-v1": "standard-v2",
+  "english-pro-v1": "pro-v2",
+  "pro-v1": "pro-v2",
+};
+
 export class ModelRegistry {
   private readonly byName: Map<string, ModelDefinition>;
 
@@ -156,8 +167,22 @@ export class ModelRegistry {
     this.byName = new Map(models.map((m) => [m.name, m]));
   }
 
+  /** The model of exactly this name (what a job row stores). */
   get(name: string): ModelDefinition | undefined {
     return this.byName.get(name);
+  }
+
+  /** The model a client's name means: its own name first, then a legacy alias. */
+  resolve(name: string): ModelDefinition | undefined {
+    const alias = LEGACY_MODEL_ALIASES[name];
+    return this.byName.get(name) ?? (alias === undefined ? undefined : this.byName.get(alias));
+  }
+
+  /** The legacy names that resolve to `model` (none when a model of that name is configured). */
+  aliasesOf(model: string): string[] {
+    return Object.entries(LEGACY_MODEL_ALIASES)
+      .filter(([alias, target]) => target === model && !this.byName.has(alias))
+      .map(([alias]) => alias);
   }
 
   names(): string[] {

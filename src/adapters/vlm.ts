@@ -24,8 +24,8 @@ export interface ChatTurn {
 export interface ChatRequest {
   system: string;
   turns: ChatTurn[];
-  /** Ask for JSON matching this schema (the adapter adapts it for its provider). */
-  jsonSchema?: { name: string; schema: JsonSchema };
+  /** Ask for JSON matching this schema (the adapter adapts it for its provider); schema null: any JSON object. */
+  jsonSchema?: { name: string; schema: JsonSchema | null };
   signal?: AbortSignal;
 }
 
@@ -113,6 +113,15 @@ export const PROMPTS = {
         input.pages.map((p) => `<page number="${p.pageNumber}">\n${p.markdown}\n</page>`).join("\n\n"),
       input.instructions,
     ),
+  /** No schema: the object's shape comes from the instructions (at most 100 characters), else from the document. */
+  freeformSystem:
+    "You extract data from documents. Answer with one JSON object holding the document's data, shaped as the user's instructions ask; " +
+    "without instructions, use the document's main fields with short snake_case names. Use only information in the document. JSON only: no commentary, no code fences.",
+  freeformUser: (input: StructuredInput) =>
+    withInstructions(
+      "The document, page by page, as Markdown:\n\n" + input.pages.map((p) => `<page number="${p.pageNumber}">\n${p.markdown}\n</page>`).join("\n\n"),
+      input.instructions,
+    ),
   reask: (problem: string) => `Your answer could not be used: ${problem} Answer again with only the corrected JSON.`,
 };
 
@@ -134,6 +143,9 @@ const BLOCKS_SCHEMA: JsonSchema = {
   },
   required: ["blocks"],
 };
+
+/** What a structured answer without a user schema must be: one JSON object. */
+const ANY_OBJECT: JsonSchema = { type: "object" };
 
 const addUsage = (a: TokenUsage | undefined, b: TokenUsage | undefined): TokenUsage | undefined =>
   !a ? b : !b ? a : { inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens };
@@ -241,6 +253,18 @@ export class VlmRoute implements ModelRoute {
   }
 
   async extractStructured(input: StructuredInput, signal?: AbortSignal): Promise<StructuredOutput> {
+    if (!input.schema) {
+      // JSON mode without a schema; the answer must still be one object.
+      const { value, usage } = await this.askJson(
+        PROMPTS.freeformSystem,
+        [{ role: "user", text: PROMPTS.freeformUser(input) }],
+        { name: "extraction", schema: null },
+        signal,
+        undefined,
+        ANY_OBJECT,
+      );
+      return { value, route: this.label, usage };
+    }
     const { schema, unwrap } = wrapRoot(input.schema);
     const { value, usage } = await this.askJson(
       PROMPTS.structuredSystem,
@@ -260,10 +284,10 @@ export class VlmRoute implements ModelRoute {
   private async askJson(
     system: string,
     turns: ChatTurn[],
-    jsonSchema: { name: string; schema: JsonSchema },
+    jsonSchema: { name: string; schema: JsonSchema | null },
     signal: AbortSignal | undefined,
     unwrap: (v: unknown) => unknown = (v) => v,
-    validateWith: JsonSchema = jsonSchema.schema,
+    validateWith: JsonSchema = jsonSchema.schema ?? ANY_OBJECT,
   ): Promise<{ value: unknown; usage?: TokenUsage }> {
     let usage: TokenUsage | undefined;
     let conversation = turns;

@@ -6,10 +6,10 @@
 import { hostname } from "node:os";
 import type { QueuePort, ClaimedPage, ClaimedJob, ExtractionOutcome } from "../ports/queue";
 import type { StoragePort } from "../ports/storage";
-import type { PageRequest } from "../ports/model";
+import { isObjectFormat, type PageRequest } from "../ports/model";
 import type { ModelRegistry } from "../adapters/router";
 import { RouteError, StepFailedError } from "../adapters/retry";
-import { runPageSteps, runStructuredStep } from "./steps";
+import { runPageSteps, runPerPageStructuredStep, runStructuredStep } from "./steps";
 import { withFields, type Logger } from "../lib/logger";
 import { FetchError } from "../lib/url-fetch";
 import { IngestError, sniffDocumentType, type DocumentType } from "./ingest";
@@ -292,7 +292,7 @@ export class PipelineRunner {
     const logger = withFields(this.o.logger, { job_id: jobId, request_id: requestId ?? undefined });
     const model = this.o.models.get(modelName);
     const creditsPerPage = model?.creditsPerPage ?? 0;
-    if (format !== "structured") {
+    if (!isObjectFormat(format)) {
       if (queue.finishJobIfDone(jobId, creditsPerPage)) {
         this.dropDoc(jobId);
         logger.info("job finished");
@@ -313,8 +313,13 @@ export class PipelineRunner {
       if (!options) throw new DocumentError("The job was deleted.");
       if (!model) throw new DocumentError(`The model "${modelName}" is no longer configured on this server.`);
       if (pages.length === 0) throw new DocumentError("No page could be read, so nothing was extracted.");
-      const schema = JSON.parse(options.schemaJson ?? "{}") as Record<string, unknown>;
-      const out = await runStructuredStep(model, this.o.models.executor, { pages, schema, instructions: options.instructions ?? undefined }, { jobId });
+      const schema = options.schemaJson ? (JSON.parse(options.schemaJson) as Record<string, unknown>) : undefined;
+      const input = { pages, schema, instructions: options.instructions ?? undefined };
+      // per_page_structured stores one entry per page ({page, value} or {page, error}); structured one object.
+      const out =
+        format === "per_page_structured"
+          ? await runPerPageStructuredStep(model, this.o.models.executor, input, { jobId }).then((r) => ({ value: r.entries, usage: r.usage }))
+          : await runStructuredStep(model, this.o.models.executor, input, { jobId });
       outcome = { resultJson: JSON.stringify(out.value), inputTokens: out.usage?.inputTokens ?? null, outputTokens: out.usage?.outputTokens ?? null };
     } catch (err) {
       logger.warn("structured extraction failed", { error: String(err) });

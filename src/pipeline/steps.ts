@@ -56,6 +56,37 @@ export async function runPageSteps(
   return out;
 }
 
+/** One page's object of a per_page_structured job, or why that page has none. */
+export type PerPageEntry = { page: number; value: unknown } | { page: number; error: string };
+
+/**
+ * per_page_structured: the structured step once per page (the executor's limits apply to each
+ * call). A page whose extraction fails keeps its reason; when every page fails, so does the step.
+ */
+export async function runPerPageStructuredStep(
+  model: ModelDefinition,
+  executor: RouteExecutor,
+  input: StructuredInput,
+  ctx: { jobId: string; signal?: AbortSignal },
+): Promise<{ entries: PerPageEntry[]; usage?: TokenUsage }> {
+  let usage: TokenUsage | undefined;
+  let firstError: unknown = null;
+  const entries = await Promise.all(
+    input.pages.map(async (page): Promise<PerPageEntry> => {
+      try {
+        const out = await runStructuredStep(model, executor, { ...input, pages: [page] }, ctx);
+        usage = add(usage, out.usage);
+        return { page: page.pageNumber, value: out.value };
+      } catch (err) {
+        firstError ??= err;
+        return { page: page.pageNumber, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+  if (entries.every((e) => "error" in e)) throw firstError;
+  return { entries, usage };
+}
+
 /** The structured step: the whole document's markdown to one object valid against the schema. */
 export async function runStructuredStep(
   model: ModelDefinition,

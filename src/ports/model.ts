@@ -49,8 +49,16 @@ export interface PageSource {
   image(dpi: number, fit?: { maxLongSide?: number }): Promise<PageImage>;
 }
 
+/**
+ * What a job returns: markdown per page; ONE object for the whole document (structured); or one
+ * object per page (per_page_structured). Both object formats read every page as markdown first.
+ */
+export type ResultFormat = "markdown" | "structured" | "per_page_structured";
+
+export const isObjectFormat = (format: string): boolean => format === "structured" || format === "per_page_structured";
+
 export interface PageRequest {
-  format: "markdown" | "structured";
+  format: ResultFormat;
   extractBoundingBoxes: boolean;
   instructions?: string;
   schema?: Record<string, unknown>;
@@ -75,10 +83,14 @@ export interface TokenUsage {
 
 export type StepName = "ocr" | "refine" | "boxes" | "structured";
 
-/** The document-level input of the structured step: each page's markdown from the base OCR step. */
+/**
+ * The input of the structured step: each page's markdown from the base OCR step (the whole
+ * document, or one page for per_page_structured). Without a schema the answer is one JSON object
+ * shaped by the instructions.
+ */
 export interface StructuredInput {
   pages: { pageNumber: number; markdown: string }[];
-  schema: Record<string, unknown>;
+  schema?: Record<string, unknown>;
   instructions?: string;
 }
 

@@ -3,6 +3,7 @@
  * that dies leaves leases that expire, or that the next start on the same host reclaims.
  * SQL lives only in the adapter so that a PostgreSQL queue can sit beside the SQLite one.
  */
+import type { ResultFormat } from "./model";
 export interface ClaimedJob {
   id: string;
   teamId: string;
@@ -39,7 +40,7 @@ export type ExtractionOutcome =
 /** What a worker needs to know about a job to process its pages. */
 export interface JobOptions {
   model: string;
-  format: "markdown" | "structured";
+  format: ResultFormat;
   instructions: string | null;
   schemaJson: string | null;
   extractBoundingBoxes: boolean;

@@ -3,7 +3,7 @@
  * direct upload -> PUT each part to its URL without the API key -> complete -> poll -> result.
  */
 export interface UploadOptions {
-  format?: "markdown" | "structured";
+  format?: "markdown" | "structured" | "per_page_structured";
   model?: string;
   instructions?: string;
   schema?: Record<string, unknown>;

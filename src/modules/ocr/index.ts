@@ -7,6 +7,10 @@ import type { AppContext } from "../../context";
 import { apiKeyGuard, apiKeyActor } from "../auth";
 import * as m from "./model";
 import * as ocr from "./service";
+import { notFound } from "../../lib/errors";
+
+const DEMO_MESSAGE =
+  "The /ocr/demo routes are the hosted LeapOCR service's key-less trial; this self-hosted server has no trial. Create an API key (in the dashboard, or with `leapocr admin create`) and use /ocr/uploads/direct or /ocr/uploads/url.";
 
 const errors = { 400: m.ErrorResponse, 401: m.ErrorResponse, 404: m.ErrorResponse, 500: m.ErrorResponse };
 
@@ -67,6 +71,11 @@ export const ocrRoutes = (ctx: AppContext, prefix: string, documented: boolean) 
       response: { 200: m.DeleteResponse, ...errors },
       detail: detail("Delete a job", "Deletes the uploaded file, page images and results at once, even while the job runs. Status and result then answer 404."),
     })
+    // The hosted service's key-less trial (the Go SDK's generated client knows these routes). A
+    // self-hosted server has no anonymous trial: a clear 404 says what to use instead.
+    .all("/ocr/demo/*", () => {
+      throw notFound(DEMO_MESSAGE);
+    }, { detail: { hide: true } })
     .get("/ocr/models", () => ocr.listModels(ctx), {
       apiKey: true,
       response: { 200: m.ModelsResponse, 401: m.ErrorResponse },

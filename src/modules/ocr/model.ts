@@ -4,7 +4,7 @@ import * as v from "valibot";
 export const JobStatus = v.picklist(["pending", "processing", "completed", "partially_done", "failed"]);
 
 const jobOptions = {
-  format: v.optional(v.picklist(["markdown", "structured"])),
+  format: v.optional(v.picklist(["markdown", "structured", "per_page_structured"], "format must be markdown, structured or per_page_structured")),
   model: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(100))),
   instructions: v.optional(v.pipe(v.string(), v.maxLength(100, "instructions must be at most 100 characters"))),
   schema: v.optional(v.record(v.string(), v.unknown())),
@@ -135,6 +135,8 @@ export const ModelsResponse = v.object({
       priority: v.number(),
       surcharge_per_page: v.number(),
       supports_structured: v.boolean(),
+      /** Older public names (the SDKs' standard-v1, english-pro-v1, pro-v1) that run as this model. */
+      aliases: v.array(v.string()),
       routes: v.array(v.object({ name: v.string(), provider: v.string() })),
       steps: v.object({ ocr: v.array(v.string()), refine: v.array(v.string()), bounding_boxes: v.array(v.string()), structured: v.array(v.string()) }),
     }),

@@ -22,6 +22,7 @@ import type { Actor } from "../audit/service";
 import type { DirectUploadRequest, UrlUploadRequest } from "./model";
 import { checkUsableSchema } from "../../pipeline/structured";
 import { currentRequestId } from "../../lib/request-id";
+import { pageResults } from "./page-results";
 
 /** Parts stay below S3's 5 GB limit and well below what one PUT should carry. */
 const MAX_PART_BYTES = 50 * 1024 * 1024;
@@ -32,14 +33,15 @@ function resolveJobOptions(ctx: AppContext, raw: JobOptionsInput, teamId: string
   // A template_slug fills in the options the request leaves out (and must agree with its format).
   const { input, template } = applyTemplate(ctx, teamId, raw);
   const modelName = input.model ?? DEFAULT_MODEL;
-  const model = ctx.models.get(modelName);
+  // Older names (standard-v1, pro-v1...) resolve to today's model; the job stores today's name.
+  const model = ctx.models.resolve(modelName);
   if (!model) {
     throw badRequest(`Unknown model "${modelName}". Available models: ${ctx.models.names().join(", ")}.`);
   }
   const format = input.format ?? "markdown";
-  if (format === "structured") {
-    if (!input.schema) throw badRequest("format \"structured\" needs a schema (a JSON Schema object) or a template_slug.");
-    const unusable = checkUsableSchema(input.schema);
+  if (format !== "markdown") {
+    // Without a schema the model answers one JSON object shaped by the instructions.
+    const unusable = input.schema ? checkUsableSchema(input.schema) : null;
     if (unusable) throw badRequest(unusable);
     if (!model.supportsStructured) {
       throw badRequest(
@@ -48,7 +50,7 @@ function resolveJobOptions(ctx: AppContext, raw: JobOptionsInput, teamId: string
     }
   }
   return {
-    model: modelName,
+    model: model.name,
     format,
     instructions: input.instructions ?? null,
     schemaJson: input.schema ? JSON.stringify(input.schema) : null,
@@ -234,7 +236,7 @@ export function getJobResult(ctx: AppContext, auth: JobOwner, jobId: string, pag
   if (job.stage !== "done") {
     return { finished: false as const, body: { job_id: job.id, status, processed_pages: job.processedPages, total_pages: job.totalPages, result_format: job.format } };
   }
-  const structured = job.format === "structured" && job.structuredResult ? (JSON.parse(job.structuredResult) as unknown) : undefined;
+  const results = pageResults(job);
   const rows = ctx.db
     .select()
     .from(pages)
@@ -261,12 +263,10 @@ export function getJobResult(ctx: AppContext, auth: JobOwner, jobId: string, pag
       completed_at: iso(job.completedAt),
       error_message: job.errorMessage ?? undefined,
       // Structured jobs: the one object extracted from the whole document (also page 1's result).
-      structured_result: structured,
+      structured_result: results.structured,
       pages: rows.map((p) => {
         const boxes = p.boundingBoxesJson ? (JSON.parse(p.boundingBoxesJson) as { type: string; text: string; bounds: { x: number; y: number; width: number; height: number } }[]) : undefined;
-        // Structured jobs keep each page's base OCR text internally (the extraction read it) but
-        // return only the object: on page 1, every other page's result is null.
-        const result = job.format === "structured" ? (p.pageNumber === 1 && p.status === "completed" ? (structured ?? null) : null) : (p.result ?? "");
+        const { result, error_message } = results.page(p);
         return {
           id: p.id,
           page_number: p.pageNumber,
@@ -276,7 +276,7 @@ export function getJobResult(ctx: AppContext, auth: JobOwner, jobId: string, pag
           has_bounding_boxes: boxes !== undefined,
           dimensions: p.width && p.height ? { width: p.width, height: p.height } : undefined,
           bounding_boxes: boxes,
-          error_message: p.errorMessage ?? undefined,
+          error_message,
         };
       }),
       pagination: { page, limit, total: job.totalPages, total_pages: Math.max(1, Math.ceil(job.totalPages / limit)) },
@@ -300,6 +300,7 @@ export function listModels(ctx: AppContext) {
     priority: m.priority,
     surcharge_per_page: m.surchargePerPage,
     supports_structured: m.supportsStructured,
+    aliases: ctx.models.aliasesOf(m.name),
     routes: m.routes.map((r) => ({ name: r.name, provider: r.provider })),
     steps: {
       ocr: m.routes.map((r) => r.name),

@@ -5,6 +5,7 @@
  * format). `save_as_template` saves a job's inline options as a new template of the team.
  */
 import { eq, sql } from "drizzle-orm";
+import type { ResultFormat } from "../../ports/model";
 import { prepared } from "../../db/prepared";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
@@ -15,7 +16,7 @@ import { emitJobEvent } from "../webhooks/events";
 import { countTemplateUse, saveJobOptionsAsTemplate, templateForJob, type Template } from "./service";
 
 export interface JobOptionsInput {
-  format?: "markdown" | "structured";
+  format?: ResultFormat;
   model?: string;
   instructions?: string;
   schema?: Record<string, unknown>;
@@ -33,7 +34,7 @@ export function applyTemplate<T extends JobOptionsInput>(ctx: AppContext, teamId
     template,
     input: {
       ...input,
-      format: template.format as "markdown" | "structured",
+      format: template.format as ResultFormat,
       model: input.model ?? template.model,
       instructions: input.instructions ?? template.instructions ?? undefined,
       schema: input.schema ?? (template.schemaJson ? (JSON.parse(template.schemaJson) as Record<string, unknown>) : undefined),

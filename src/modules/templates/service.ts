@@ -54,7 +54,7 @@ export function toTemplateResponse(t: Template) {
 
 /** The options must make a job this server can run: a known model, a schema for structured output. */
 function checkOptions(ctx: AppContext, format: string, modelName: string, schema: Record<string, unknown> | undefined): void {
-  const model = ctx.models.get(modelName);
+  const model = ctx.models.resolve(modelName);
   if (!model) throw badRequest(`Unknown model "${modelName}". Available models: ${ctx.models.names().join(", ")}.`, { field: "model" });
   if (format === "structured") {
     if (!schema) throw badRequest('format "structured" needs a schema (a JSON Schema object).', { field: "schema" });

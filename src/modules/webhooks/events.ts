@@ -5,6 +5,7 @@
  * subscription that wants the event, inside the caller's transaction when given one, and wakes
  * the dispatcher.
  */
+import { pageResults } from "../ocr/page-results";
 import { and, asc, eq, sql } from "drizzle-orm";
 import { prepared } from "../../db/prepared";
 import type { AppContext } from "../../context";
@@ -60,16 +61,13 @@ function jobData(job: typeof jobs.$inferSelect) {
 /** The job's results as the result route shows them: pages, and the extracted object for structured jobs. */
 function jobResult(db: Writer, job: typeof jobs.$inferSelect) {
   const rows = db.select().from(pages).where(eq(pages.jobId, job.id)).orderBy(asc(pages.pageNumber)).all();
-  const structured = job.format === "structured" && job.structuredResult ? (JSON.parse(job.structuredResult) as unknown) : undefined;
+  const results = pageResults(job);
   return {
-    structured_result: structured,
-    pages: rows.map((p) => ({
-      page_number: p.pageNumber,
-      status: p.status,
-      result: job.format === "structured" ? (p.pageNumber === 1 ? (structured ?? null) : null) : (p.result ?? ""),
-      confidence: p.confidence,
-      error_message: p.errorMessage,
-    })),
+    structured_result: results.structured,
+    pages: rows.map((p) => {
+      const { result, error_message } = results.page(p);
+      return { page_number: p.pageNumber, status: p.status, result, confidence: p.confidence, error_message: error_message ?? null };
+    }),
   };
 }
 

@@ -61,10 +61,13 @@ describe("upload options", () => {
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain("model route");
   });
-  test("structured without a schema answers 400", async () => {
-    const res = await direct({ format: "structured" });
-    expect(res.status).toBe(400);
-    expect(res.body.error.message).toContain("schema");
+  test("structured or per_page_structured without a schema, on the offline engine, answers the same 400: a model route is needed", async () => {
+    for (const format of ["structured", "per_page_structured"]) {
+      const res = await direct({ format, instructions: "Extract the invoice total" });
+      expect(res.status).toBe(400);
+      expectLeapOcrError(res.body, "BAD_REQUEST");
+      expect(res.body.error.message).toContain("model route");
+    }
   });
   test("a file larger than the limit is refused before any byte is sent", async () => {
     const res = await direct({ file_size: 900 * 1024 * 1024 });
