@@ -16,7 +16,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { forbidden, notFound } from "../../lib/errors";
 import type { ApiKeyAuth } from "./service";
-import { apiKeyCan, principalCan, sdkPermission, type Permission, type Role } from "./permissions";
+import { keyCan, principalCan, roleCan, sdkPermission, type Permission, type Role } from "./permissions";
 import type { Actor } from "../audit/service";
 import { actorOf, authenticate, type Credential } from "./guard";
 import { isMemberOfOrganization, roleIn, teamInOrganization } from "./users";
@@ -30,7 +30,7 @@ export function apiKeyActor(auth: ApiKeyAuth, request: Request, server: RequestI
 }
 
 export type Principal =
-  | { kind: "api_key"; apiKeyId: string; teamId: string; scopes: string }
+  | { kind: "api_key"; apiKeyId: string; teamId: string; scopes: string; creatorRole: Role | null }
   | { kind: "user"; userId: string; sessionId: string; role: Role; via: "bearer" | "cookie" };
 
 export interface TeamAccess {
@@ -73,7 +73,7 @@ export function resolveTeamAccess(ctx: AppContext, request: Request, server: Req
   let principal: Principal;
   if (cred.kind === "api_key") {
     if (team.id !== cred.teamId) throw notFound("Team not found.");
-    principal = { kind: "api_key", apiKeyId: cred.apiKeyId, teamId: cred.teamId, scopes: cred.scopes };
+    principal = { kind: "api_key", apiKeyId: cred.apiKeyId, teamId: cred.teamId, scopes: cred.scopes, creatorRole: cred.creatorRole };
   } else {
     const role = roleIn(ctx.db, team.id, cred.userId);
     if (!role) throw notFound("Team not found.");
@@ -82,7 +82,9 @@ export function resolveTeamAccess(ctx: AppContext, request: Request, server: Req
   if (!principalCan(principal, permission)) {
     throw forbidden(
       principal.kind === "api_key"
-        ? `This API key may not do that (needs ${permission}). Use a dashboard session or a key with that scope.`
+        ? principal.creatorRole !== null && !roleCan(principal.creatorRole, permission)
+          ? `This API key may not do that (needs ${permission}): the key acts with at most its creator's current role (${principal.creatorRole}).`
+          : `This API key may not do that (needs ${permission}). Use a dashboard session or a key with that scope.`
         : `Your role (${principal.role}) may not do that (needs ${permission}).`,
     );
   }
@@ -96,8 +98,8 @@ export const apiKeyGuard = (ctx: AppContext) => {
       transform({ request, server }: GuardCtx) {
         const cred = authenticate(ctx, request, server, { apiKey: true, session: false }) as Extract<Credential, { kind: "api_key" }>;
         const permission = sdkPermission(request.method);
-        if (!apiKeyCan(cred.scopes, permission)) throw forbidden(`This API key may not do that (needs the ${permission} scope).`);
-        s.put(request, { teamId: cred.teamId, apiKeyId: cred.apiKeyId, scopes: cred.scopes });
+        if (!keyCan(cred.scopes, cred.creatorRole, permission)) throw forbidden(`This API key may not do that (needs the ${permission} scope, and a creator whose role has it).`);
+        s.put(request, { teamId: cred.teamId, apiKeyId: cred.apiKeyId, scopes: cred.scopes, creatorRole: cred.creatorRole });
       },
       resolve({ request }) {
         return { auth: s.take(request) };

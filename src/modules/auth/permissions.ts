@@ -91,11 +91,20 @@ export function canGrantScopes(role: Role, scopes: string): boolean {
   return scopePermissions(scopes).every((p) => roleCan(role, p));
 }
 
+/**
+ * What a key may do: its scopes, narrowed by its creator's current role in the key's team
+ * (null = a key no user made, e.g. the bootstrap key). Checked on every request, so a demotion
+ * narrows the key at once (issue 15, finding 2).
+ */
+export function keyCan(scopes: string, creatorRole: Role | null, permission: Permission): boolean {
+  return apiKeyCan(scopes, permission) && (creatorRole === null || roleCan(creatorRole, permission));
+}
+
 /** The caller of a workspace route, as far as permissions care. */
-export type PowerHolder = { kind: "user"; role: Role } | { kind: "api_key"; scopes: string };
+export type PowerHolder = { kind: "user"; role: Role } | { kind: "api_key"; scopes: string; creatorRole: Role | null };
 
 export function principalCan(p: PowerHolder, permission: Permission): boolean {
-  return p.kind === "user" ? roleCan(p.role, permission) : apiKeyCan(p.scopes, permission);
+  return p.kind === "user" ? roleCan(p.role, permission) : keyCan(p.scopes, p.creatorRole, permission);
 }
 
 /** Admins may not grant or take away the owner role; only owners can. */

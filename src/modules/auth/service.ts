@@ -5,15 +5,21 @@
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { prepared } from "../../db/prepared";
-import { apiKeys, organizations, teams } from "../../db/schema";
+import { apiKeys, memberships, organizations, teams, users } from "../../db/schema";
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { newId } from "../../lib/ids";
 import { recordAudit, type Actor } from "../audit/service";
+import { isRole, type Role } from "./permissions";
 
 export interface ApiKeyAuth {
   teamId: string;
   apiKeyId: string;
   scopes: string;
+  /**
+   * The role its creator holds in the key's team now: the key acts with at most these powers.
+   * null for keys no user made (the bootstrap key, `leapocr keys create`): the operator's.
+   */
+  creatorRole: Role | null;
 }
 
 const KEY_PREFIX = "lo_";
@@ -44,22 +50,47 @@ export function createApiKey(db: Tx, teamId: string, name: string, secret = gene
   return { id, secret, prefix };
 }
 
-/** Resolves the X-API-KEY header to its team; null for unknown, revoked or expired keys. */
+/**
+ * Resolves the X-API-KEY header to its team; null for unknown, revoked or expired keys, and for
+ * keys whose creator is no longer a member of the key's team or has been disabled (issue 15,
+ * finding 2): a key never outlives its creator's membership. Read on every request, so a
+ * demotion narrows the key at once.
+ */
 export function authenticateApiKey(db: Db, secret: string, now = Date.now()): ApiKeyAuth | null {
   const query = prepared(db, "auth.apiKeyByHash", (d) =>
     d
-      .select({ id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, scopes: apiKeys.scopes })
+      .select({
+        id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, scopes: apiKeys.scopes,
+        createdBy: apiKeys.createdByUserId, creatorRole: memberships.role, creatorDisabledAt: users.disabledAt,
+      })
       .from(apiKeys)
+      .leftJoin(memberships, and(eq(memberships.teamId, apiKeys.teamId), eq(memberships.userId, apiKeys.createdByUserId)))
+      .leftJoin(users, eq(users.id, apiKeys.createdByUserId))
       .where(and(eq(apiKeys.hash, sql.placeholder("hash")), isNull(apiKeys.revokedAt)))
       .prepare(),
   );
   const row = query.get({ hash: sha256Hex(secret) });
   if (!row || (row.expiresAt !== null && row.expiresAt <= now)) return null;
+  let creatorRole: Role | null = null;
+  if (row.createdBy !== null) {
+    if (row.creatorRole === null || !isRole(row.creatorRole) || row.creatorDisabledAt !== null) return null;
+    creatorRole = row.creatorRole;
+  }
   // Writing on every request would serialise reads behind the writer: once a minute is plenty.
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
     db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run();
   }
-  return { teamId: row.teamId, apiKeyId: row.id, scopes: row.scopes };
+  return { teamId: row.teamId, apiKeyId: row.id, scopes: row.scopes, creatorRole };
+}
+
+/** Revokes every live key a user made in a team, each with its audit record; the caller owns the transaction. */
+export function revokeKeysOfCreator(tx: Tx, teamId: string, userId: string, actor: Actor, reason: string, now: number): number {
+  const rows = tx.select().from(apiKeys).where(and(eq(apiKeys.teamId, teamId), eq(apiKeys.createdByUserId, userId), isNull(apiKeys.revokedAt))).all();
+  for (const row of rows) {
+    tx.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, row.id)).run();
+    recordAudit(tx, { teamId, actor, action: "api_key.revoked", targetType: "api_key", targetId: row.id, metadata: { name: row.name, prefix: row.prefix, reason, created_by_user_id: userId } }, now);
+  }
+  return rows.length;
 }
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

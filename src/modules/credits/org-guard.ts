@@ -27,7 +27,7 @@ export function resolveOrgAccess(ctx: AppContext, request: Request, server: Requ
   const cred = authenticate(ctx, request, server, { apiKey: true, session: true });
   const candidates =
     cred.kind === "api_key"
-      ? ctx.db.select({ id: teams.id }).from(teams).where(and(eq(teams.id, cred.teamId), eq(teams.organizationId, orgId))).all().map((t) => ({ id: t.id, allowed: principalCan({ kind: "api_key", scopes: cred.scopes }, permission) }))
+      ? ctx.db.select({ id: teams.id }).from(teams).where(and(eq(teams.id, cred.teamId), eq(teams.organizationId, orgId))).all().map((t) => ({ id: t.id, allowed: principalCan({ kind: "api_key", scopes: cred.scopes, creatorRole: cred.creatorRole }, permission) }))
       : ctx.db
           .select({ id: teams.id, role: memberships.role })
           .from(teams)

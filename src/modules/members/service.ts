@@ -5,6 +5,7 @@ import { memberships, users } from "../../db/schema";
 import { badRequest, conflict, forbidden, notFound } from "../../lib/errors";
 import { recordAudit, type Actor } from "../audit/service";
 import { canAssignRole, canRemoveMember, isRole, leavesNoOwner, type Role } from "../auth/permissions";
+import { revokeKeysOfCreator } from "../auth/service";
 import { addMembership, checkEmail, checkPassword, createUserInTeam, findUserByEmail, hashPassword } from "../auth/users";
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -76,7 +77,9 @@ export function removeMember(ctx: AppContext, teamId: string, actorRole: Role, u
   ctx.db.transaction((tx) => {
     if (leavesNoOwner(role, null, ownerCount({ db: tx as unknown as AppContext["db"] }, teamId))) throw conflict("A team keeps at least one owner: make someone else owner first.");
     tx.delete(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId))).run();
-    recordAudit(tx, { teamId, actor, action: "member.removed", targetType: "user", targetId: userId, metadata: { role } }, now);
+    // Their keys would be refused anyway (a key needs its creator's membership); revoking them makes it final and visible.
+    const keys = revokeKeysOfCreator(tx, teamId, userId, actor, "member_removed", now);
+    recordAudit(tx, { teamId, actor, action: "member.removed", targetType: "user", targetId: userId, metadata: { role, keys_revoked: keys } }, now);
   });
   return { user_id: userId, removed: true as const };
 }
