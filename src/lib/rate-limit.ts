@@ -92,6 +92,18 @@ export class FailureThrottle {
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((unlockAt - now) / 1000)) };
   }
 
+  /**
+   * Counts an attempt before its outcome is known and answers whether it may go on: concurrent
+   * attempts each take a place at once, so no more than `max` can be in flight or failed in the
+   * window (checking first and counting after the slow password check let 100 parallel guesses
+   * through; issue 15, finding 6). A success calls reset().
+   */
+  attempt(key: string): TakeResult {
+    const verdict = this.check(key);
+    if (verdict.allowed) this.fail(key);
+    return verdict;
+  }
+
   fail(key: string): void {
     if (this.max <= 0) return;
     const now = this.clock();

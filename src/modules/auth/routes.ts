@@ -65,14 +65,14 @@ export const authRoutes = (ctx: AppContext) =>
         const throttleKey = `${email}|${ip}`;
         const user = findUserByEmail(ctx.db, email);
         const now = ctx.clock();
-        const locked = limits.login.check(throttleKey);
+        // The attempt counts as a failure from now until the password proves right (finding 6).
+        const locked = limits.login.attempt(throttleKey);
         if (!locked.allowed) {
           recordAudit(ctx.db, { teamId: null, actor: { type: "user", id: user?.id ?? null, ip, userAgent }, action: "auth.login_throttled", targetType: "user", targetId: user?.id, metadata: { retry_after_seconds: locked.retryAfterSeconds } }, now);
           throw tooManyRequests("Too many failed logins for this account from this address. Wait and retry.", locked.retryAfterSeconds);
         }
         const ok = await verifyPassword(body.password, user?.passwordHash ?? null);
         if (!ok || !user || user.disabledAt !== null) {
-          limits.login.fail(throttleKey);
           // No password, and the email only when it belongs to a user (a password typed into the email field stays out).
           recordAudit(ctx.db, { teamId: null, actor: { type: "user", id: null, ip, userAgent }, action: "auth.login_failed", targetType: "user", targetId: user?.id, metadata: { reason: !user ? "unknown_email" : user.disabledAt !== null ? "disabled" : "wrong_password", ...(user ? { email: user.email } : {}) } }, now);
           throw unauthorized("The email or the password is wrong.");
