@@ -22,6 +22,20 @@ export async function render(main) {
             load();
           } catch (err) { status.replaceChildren(notice("err", err.message)); }
         } }, "Send test event"),
+        // The secret is never in the list: an admin asks for it (recorded in the audit log) or rotates it.
+        h("button", { type: "button", class: "secondary", onclick: async () => {
+          try {
+            const r = await api("POST", teamPath(`/webhooks/${w.id}/reveal-secret`));
+            status.replaceChildren(notice("ok", `Signing secret of ${w.url} (this reveal is recorded in the audit log): `, h("code", { class: "secret" }, r.secret)));
+          } catch (err) { status.replaceChildren(notice("err", err.message)); }
+        } }, "Reveal secret"),
+        h("button", { type: "button", class: "secondary", onclick: async () => {
+          if (!(await confirmDialog("Rotate the signing secret?", `The old secret stops signing at once; update the receiver at ${w.url}.`, "Rotate"))) return;
+          try {
+            const r = await api("POST", teamPath(`/webhooks/${w.id}/regenerate-secret`));
+            status.replaceChildren(notice("ok", "New signing secret (copy it now): ", h("code", { class: "secret" }, r.secret)));
+          } catch (err) { status.replaceChildren(notice("err", err.message)); }
+        } }, "Rotate secret"),
         h("button", { type: "button", class: "secondary", onclick: async () => {
           if (!(await confirmDialog("Delete this webhook?", `Events are no longer sent to ${w.url}.`))) return;
           await api("DELETE", teamPath(`/webhooks/${w.id}`)).then(load, (err) => toast(err.message));
@@ -46,7 +60,7 @@ export async function render(main) {
     const events = boxes.map((b) => b.querySelector("input")).filter((i) => i.checked).map((i) => i.value);
     try {
       const w = await api("POST", teamPath("/webhooks"), { url: url.value, events, include_results: results.checked });
-      status.replaceChildren(notice("ok", "Webhook added. Copy its signing secret now, the dashboard will not show it again: ", h("code", { class: "secret" }, w.secret)));
+      status.replaceChildren(notice("ok", "Webhook added. Copy its signing secret now; later an admin can reveal it again (audited) or rotate it: ", h("code", { class: "secret" }, w.secret)));
       url.value = "";
       load();
     } catch (err) { status.replaceChildren(notice("err", err.message)); }

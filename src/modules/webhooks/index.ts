@@ -99,7 +99,13 @@ export const webhookRoutes = (ctx: AppContext) =>
           team: "webhooks:write",
           params: m.WebhookIdPath,
           response: { 200: m.WebhookResponse, ...errors },
-          detail: { summary: "Regenerate the signing secret", description: "The old secret stops signing at once.", tags, security },
+          detail: { summary: "Regenerate the signing secret", description: "The old secret stops signing at once; the answer carries the new one.", tags, security },
+        })
+        .post("/:id/reveal-secret", ({ team, params, actor }) => webhooks.revealSecret(ctx, team, params.id, actor), {
+          team: "webhooks:write",
+          params: m.WebhookIdPath,
+          response: { 200: m.WebhookResponse, ...errors },
+          detail: { summary: "Reveal the signing secret", description: "Answers the subscription with its current secret, for those who may change webhooks (admins, or a key that names webhooks:write); each reveal is recorded in the audit log. Lists and reads never carry the secret.", tags, security },
         })
         .post("/:id/test", ({ team, params, actor }) => webhooks.testWebhook(ctx, team, params.id, actor), {
           team: "webhooks:write",

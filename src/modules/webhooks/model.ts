@@ -35,8 +35,12 @@ export const WebhookResponse = v.object({
   events: v.array(v.string()),
   enabled: v.boolean(),
   include_results: v.boolean(),
-  /** Signs every delivery: HMAC-SHA256 of "<X-Webhook-Timestamp>.<raw body>", lower-case hex, in X-Webhook-Signature. */
-  secret: v.string(),
+  /**
+   * Signs every delivery: HMAC-SHA256 of "<X-Webhook-Timestamp>.<raw body>", lower-case hex, in
+   * X-Webhook-Signature. Present only in the answers to create, regenerate-secret and
+   * reveal-secret (webhooks:write); never in lists or reads.
+   */
+  secret: v.optional(v.string()),
   failure_count: v.number(),
   disabled_reason: v.optional(v.string()),
   last_triggered_at: v.optional(v.string()),

@@ -16,7 +16,12 @@ type Sub = typeof webhookSubscriptions.$inferSelect;
 
 export const newWebhookSecret = () => `whsec_${randomToken(24)}`;
 
-function toResponse(team: Team, s: Sub) {
+/**
+ * The subscription as the API shows it. The signing secret only with `withSecret`: when it is
+ * created, rotated or revealed by someone who may change webhooks (issue 15, finding 8), never
+ * in lists or reads, which viewers and `*` keys may make.
+ */
+function toResponse(team: Team, s: Sub, withSecret = false) {
   return {
     id: s.id,
     organization_id: team.organizationId,
@@ -27,7 +32,7 @@ function toResponse(team: Team, s: Sub) {
     events: JSON.parse(s.eventsJson) as string[],
     enabled: s.enabled,
     include_results: s.includeResults,
-    secret: s.secret,
+    secret: withSecret ? s.secret : undefined,
     failure_count: s.failureCount,
     disabled_reason: s.disabledReason ?? undefined,
     last_triggered_at: iso(s.lastTriggeredAt),
@@ -72,7 +77,7 @@ export async function createWebhook(ctx: AppContext, team: Team, body: CreateWeb
       .run();
     recordAudit(tx, { teamId: team.id, actor, action: "webhook.created", targetType: "webhook", targetId: id, metadata: { url_host: new URL(url).host, events: events.join(",") } }, now);
   });
-  return toResponse(team, find(ctx, team.id, id));
+  return toResponse(team, find(ctx, team.id, id), true);
 }
 
 export function listWebhooks(ctx: AppContext, team: Team, q: { cursor?: string; limit: number; enabled?: boolean }) {
@@ -130,7 +135,14 @@ export function regenerateSecret(ctx: AppContext, team: Team, id: string, actor:
     tx.update(webhookSubscriptions).set({ secret: newWebhookSecret(), updatedAt: now }).where(eq(webhookSubscriptions.id, id)).run();
     recordAudit(tx, { teamId: team.id, actor, action: "webhook.secret_regenerated", targetType: "webhook", targetId: id }, now);
   });
-  return toResponse(team, find(ctx, team.id, id));
+  return toResponse(team, find(ctx, team.id, id), true);
+}
+
+/** Shows the current secret to someone who may change webhooks, and records that they saw it. */
+export function revealSecret(ctx: AppContext, team: Team, id: string, actor: Actor) {
+  const sub = find(ctx, team.id, id);
+  recordAudit(ctx.db, { teamId: team.id, actor, action: "webhook.secret_revealed", targetType: "webhook", targetId: id }, ctx.clock());
+  return toResponse(team, sub, true);
 }
 
 /** Sends a signed webhook.test event now, once, and reports what the receiver said; it is kept in the event log. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startReceiver, startWorkspace, type Receiver, type Workspace } from "../jobs/harness";
 
 let w: Workspace;
@@ -83,4 +83,34 @@ test("a webhook to an allow-listed host name is sent to the address that name wa
     await w2.close();
     named.close();
   }
+});
+
+describe("finding 8: webhook signing secrets are shown to admins only, when created, rotated or revealed", () => {
+  test("viewers, `*` keys and admins never read the secret from a list or a read", async () => {
+    for (const opts of [{ session: w.tenant.sessions.viewer }, { session: w.tenant.sessions.member }, { session: w.tenant.sessions.admin }, { apiKey: w.tenant.key.secret }]) {
+      const list = await w.call("GET", "/webhooks", opts);
+      expect(list.status).toBe(200);
+      expect(list.body.data.length).toBeGreaterThan(0);
+      for (const s of list.body.data) expect(s.secret).toBeUndefined();
+      const one = await w.call("GET", `/webhooks/${subId}`, opts);
+      expect(one.status).toBe(200);
+      expect(one.body.secret).toBeUndefined();
+      expect(one.text).not.toContain("whsec_");
+    }
+  });
+
+  test("an admin reveals the secret on purpose; the reveal is audited; viewers and `*` keys may not", async () => {
+    expect((await w.call("POST", `/webhooks/${subId}/reveal-secret`, { session: w.tenant.sessions.viewer })).status).toBe(403);
+    expect((await w.call("POST", `/webhooks/${subId}/reveal-secret`, { apiKey: w.tenant.key.secret })).status).toBe(403);
+    const shown = await w.call("POST", `/webhooks/${subId}/reveal-secret`, { session: w.tenant.sessions.admin });
+    expect(shown.status).toBe(200);
+    expect(shown.body.secret).toMatch(/^whsec_/);
+    const rotated = await w.call("POST", `/webhooks/${subId}/regenerate-secret`, { session: w.tenant.sessions.admin });
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    expect(rotated.body.secret).not.toBe(shown.body.secret);
+    const audit = await w.call("GET", `/audit-logs?action=webhook.secret_revealed&target=${subId}`, { session: w.tenant.sessions.owner });
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0].actor.id).toBe(w.tenant.users.admin.id);
+    expect(JSON.stringify(audit.body)).not.toContain("whsec_");
+  });
 });
