@@ -3,7 +3,7 @@
  * transaction when there is one, so the record and the change land together or not at all.
  * Never pass document content in metadata. And the reader behind the audit log route.
  */
-import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
 import { auditLog, memberships } from "../../db/schema";
 import { badRequest } from "../../lib/errors";
@@ -72,11 +72,13 @@ function decodeCursor(cursor: string): [number, string] {
 
 /**
  * What a team's audit log shows: its own records, and the security events of its members that
- * belong to no team (logins, failed logins, logouts, session revocations).
+ * belong to no team (logins, failed logins, logouts, session revocations) from the time they
+ * joined this team on. A user's earlier history, made while they belonged elsewhere, is not the
+ * team's to read (issue 15, finding 9): whoever adds a user must not learn their past logins.
  */
 function teamScope(teamId: string): SQL {
-  const members = sql`(select ${memberships.userId} from ${memberships} where ${memberships.teamId} = ${teamId})`;
-  return or(eq(auditLog.teamId, teamId), and(isNull(auditLog.teamId), eq(auditLog.targetType, "user"), inArray(auditLog.targetId, members)))!;
+  const memberSince = sql`(select ${memberships.createdAt} from ${memberships} where ${memberships.teamId} = ${teamId} and ${memberships.userId} = ${auditLog.targetId})`;
+  return or(eq(auditLog.teamId, teamId), and(isNull(auditLog.teamId), eq(auditLog.targetType, "user"), sql`${auditLog.createdAt} >= ${memberSince}`))!;
 }
 
 export function listAudit(db: Db, teamId: string, f: AuditFilter) {

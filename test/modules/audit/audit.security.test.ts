@@ -1,7 +1,7 @@
 /** Who may read an audit log, that one team never sees another's, and that no document content is ever recorded. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startTestServer, type TestServer } from "../../helpers/app";
-import { api, seedTenant, type Tenant } from "../../helpers/auth";
+import { api, login, seedTenant, seedUser, type Tenant } from "../../helpers/auth";
 import { SdkClient } from "../../helpers/sdk-client";
 import { digitalPdf } from "../../helpers/fixtures";
 import { auditLog } from "../../../src/db/schema";
@@ -54,5 +54,27 @@ describe("no document content", () => {
     expect(rows).toContain(job);
     expect(rows).not.toContain("Platypus");
     expect(rows).not.toContain("forty-two");
+  });
+});
+
+describe("finding 9: audit reads are scoped to the team the row belongs to", () => {
+  test("an owner who adds another team's user sees none of that user's earlier logins, only those made as a member", async () => {
+    const u = b.users.member;
+    // u has logged in (and failed once) as a member of B only.
+    const before = await api(t, "GET", `${b.base}/audit-logs?target=${u.id}`, { session: b.sessions.owner });
+    expect(before.body.data.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(["auth.login", "auth.login_failed"]));
+    await Bun.sleep(5);
+    await seedUser(t, a.teamId, "viewer", { email: u.email });
+    const seen = await api(t, "GET", `${a.base}/audit-logs?target=${u.id}`, { session: a.sessions.owner });
+    expect(seen.status).toBe(200);
+    expect(seen.body.data).toEqual([]);
+    expect(seen.text).not.toContain("wrong_password");
+    await Bun.sleep(5);
+    await login(t, u.email, u.password);
+    const after = await api(t, "GET", `${a.base}/audit-logs?target=${u.id}`, { session: a.sessions.owner });
+    expect(after.body.data.map((e: { action: string }) => e.action)).toEqual(["auth.login"]);
+    // B, where u was all along, still sees all of it.
+    const stillB = await api(t, "GET", `${b.base}/audit-logs?target=${u.id}`, { session: b.sessions.owner });
+    expect(stillB.body.data.length).toBe(before.body.data.length + 1);
   });
 });
