@@ -61,6 +61,7 @@ export const SETTINGS = {
   configFile: { flag: "config", env: "LEAPOCR_CONFIG", help: "JSON file declaring model routes (Gemini, OpenAI-compatible) and models; see docs/CONFIG.md", default: "", schema: str() },
   sessionIdleMinutes: { flag: "session-idle-minutes", env: "LEAPOCR_SESSION_IDLE_MINUTES", help: "A dashboard session ends after this many minutes without a request", default: 480, schema: int(1, 525_600) },
   sessionMaxHours: { flag: "session-max-hours", env: "LEAPOCR_SESSION_MAX_HOURS", help: "A dashboard session ends this many hours after login, however active", default: 168, schema: int(1, 8760) },
+  streamRecheckSeconds: { flag: "stream-recheck-seconds", env: "LEAPOCR_STREAM_RECHECK_SECONDS", help: "How often an open live event stream re-checks the session or key that opened it; it ends when they no longer allow it (logout, removal, expiry)", default: 5, schema: int(1, 300) },
   trustProxy: { flag: "trust-proxy", env: "LEAPOCR_TRUST_PROXY", help: "Behind a reverse proxy: take the client IP from X-Forwarded-For and https from X-Forwarded-Proto", default: false, schema: bool() },
   loginMaxFailures: { flag: "login-max-failures", env: "LEAPOCR_LOGIN_MAX_FAILURES", help: "Failed logins per email and IP within the window before login answers 429 (0 = off)", default: 5, schema: int(0, 10_000) },
   loginWindowSeconds: { flag: "login-window", env: "LEAPOCR_LOGIN_WINDOW", help: "Window in seconds over which failed logins are counted", default: 900, schema: int(1, 86_400) },

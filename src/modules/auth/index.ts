@@ -15,7 +15,8 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../../context";
 import { forbidden, notFound } from "../../lib/errors";
-import type { ApiKeyAuth } from "./service";
+import { apiKeyAuthById, type ApiKeyAuth } from "./service";
+import { sessionStillValid } from "./sessions";
 import { keyCan, principalCan, roleCan, sdkPermission, type Permission, type Role } from "./permissions";
 import type { Actor } from "../audit/service";
 import { actorOf, authenticate, type Credential } from "./guard";
@@ -89,6 +90,22 @@ export function resolveTeamAccess(ctx: AppContext, request: Request, server: Req
     );
   }
   return { team, principal, actor: actorOf(ctx, cred, request, server) };
+}
+
+/**
+ * Whether the caller a team route let in may still do so now: for responses that stay open (the
+ * live event stream), re-checked periodically. Reads without counting as activity, so an open
+ * stream neither keeps a session alive nor outlives a logout, a removal or a demotion.
+ */
+export function stillAllowed(ctx: AppContext, teamId: string, principal: Principal, permission: Permission): boolean {
+  const now = ctx.clock();
+  if (principal.kind === "user") {
+    if (!sessionStillValid(ctx.db, principal.sessionId, ctx.config, now)) return false;
+    const role = roleIn(ctx.db, teamId, principal.userId);
+    return role !== null && roleCan(role, permission);
+  }
+  const key = apiKeyAuthById(ctx.db, principal.apiKeyId, now);
+  return key !== null && key.teamId === teamId && keyCan(key.scopes, key.creatorRole, permission);
 }
 
 export const apiKeyGuard = (ctx: AppContext) => {

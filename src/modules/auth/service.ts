@@ -70,17 +70,40 @@ export function authenticateApiKey(db: Db, secret: string, now = Date.now()): Ap
       .prepare(),
   );
   const row = query.get({ hash: sha256Hex(secret) });
-  if (!row || (row.expiresAt !== null && row.expiresAt <= now)) return null;
+  const auth = row ? keyAuthOf(row, now) : null;
+  if (!row || !auth) return null;
+  // Writing on every request would serialise reads behind the writer: once a minute is plenty.
+  if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
+    db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run();
+  }
+  return auth;
+}
+
+type KeyRowWithCreator = { id: string; teamId: string; expiresAt: number | null; scopes: string; createdBy: string | null; creatorRole: string | null; creatorDisabledAt: number | null };
+
+function keyAuthOf(row: KeyRowWithCreator, now: number): ApiKeyAuth | null {
+  if (row.expiresAt !== null && row.expiresAt <= now) return null;
   let creatorRole: Role | null = null;
   if (row.createdBy !== null) {
     if (row.creatorRole === null || !isRole(row.creatorRole) || row.creatorDisabledAt !== null) return null;
     creatorRole = row.creatorRole;
   }
-  // Writing on every request would serialise reads behind the writer: once a minute is plenty.
-  if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
-    db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run();
-  }
   return { teamId: row.teamId, apiKeyId: row.id, scopes: row.scopes, creatorRole };
+}
+
+/** The key's powers now, by id (for long-lived responses that re-check the key that opened them); null once it may no longer be used. */
+export function apiKeyAuthById(db: Db, keyId: string, now: number): ApiKeyAuth | null {
+  const row = db
+    .select({
+      id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, scopes: apiKeys.scopes,
+      createdBy: apiKeys.createdByUserId, creatorRole: memberships.role, creatorDisabledAt: users.disabledAt,
+    })
+    .from(apiKeys)
+    .leftJoin(memberships, and(eq(memberships.teamId, apiKeys.teamId), eq(memberships.userId, apiKeys.createdByUserId)))
+    .leftJoin(users, eq(users.id, apiKeys.createdByUserId))
+    .where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)))
+    .get();
+  return row ? keyAuthOf(row, now) : null;
 }
 
 /** Revokes every live key a user made in a team, each with its audit record; the caller owns the transaction. */

@@ -59,6 +59,20 @@ export function authenticateSession(db: Db, token: string, config: SessionTimes,
   return { sessionId: s.id, userId: s.userId, csrfToken: s.csrfToken, expiresAt: sessionEndsAt({ lastSeenAt: now, expiresAt: s.expiresAt }, config) };
 }
 
+/**
+ * Whether a session can still be used, without counting this as activity: for long-lived
+ * responses (the live event stream) that must end with the session but not keep it alive.
+ */
+export function sessionStillValid(db: Db, sessionId: string, config: SessionTimes, now: number): boolean {
+  const row = db
+    .select({ lastSeenAt: sessions.lastSeenAt, expiresAt: sessions.expiresAt, revokedAt: sessions.revokedAt, disabledAt: users.disabledAt })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, sessionId))
+    .get();
+  return !!row && row.revokedAt === null && row.disabledAt === null && sessionEndsAt(row, config) > now;
+}
+
 /** Revokes one of the user's sessions; false when it is not theirs (or does not exist). */
 export function revokeSession(db: Db, userId: string, sessionId: string, actor: Actor, now: number, action = "auth.session_revoked"): boolean {
   return db.transaction((tx) => {

@@ -86,14 +86,33 @@ export class JobEventHub {
   }
 }
 
-/** The text/event-stream response for one subscriber. */
-export function eventStream(hub: JobEventHub, teamId: string, signal: AbortSignal): Response {
+export interface StreamGuard {
+  /** Whether whoever opened the stream may still read it (session, membership, key). */
+  allowed(): boolean;
+  recheckMs: number;
+}
+
+/**
+ * The text/event-stream response for one subscriber. The guard is asked again every
+ * `recheckMs`: after a logout, a removal from the team, a demotion below jobs:read, a revoked
+ * key or a session that idled out (the stream itself is not activity), the stream sends an
+ * `end` event and closes (issue 15, finding 10). The browser's reconnect then meets a 401.
+ */
+export function eventStream(hub: JobEventHub, teamId: string, signal: AbortSignal, guard: StreamGuard): Response {
   const enc = new TextEncoder();
   let unsubscribe = () => {};
   let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let recheck: ReturnType<typeof setInterval> | undefined;
+  const stop = () => {
+    unsubscribe();
+    if (heartbeat) clearInterval(heartbeat);
+    if (recheck) clearInterval(recheck);
+  };
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
+      let open = true;
       const send = (text: string) => {
+        if (!open) return;
         try {
           controller.enqueue(enc.encode(text));
         } catch {
@@ -101,21 +120,32 @@ export function eventStream(hub: JobEventHub, teamId: string, signal: AbortSigna
         }
       };
       const close = () => {
-        unsubscribe();
-        if (heartbeat) clearInterval(heartbeat);
+        if (!open) return;
+        open = false;
+        stop();
         try {
           controller.close();
         } catch {}
       };
       // retry: how long the browser's EventSource waits before reconnecting after a drop.
       send("retry: 2000\n: connected\n\n");
+      const check = (): void => {
+        let ok = false;
+        try {
+          ok = guard.allowed();
+        } catch {}
+        if (!ok) {
+          send(`event: end\ndata: ${JSON.stringify({ reason: "access_ended", message: "Your session or access to this team has ended." })}\n\n`);
+          close();
+        }
+      };
       unsubscribe = hub.subscribe(teamId, (e) => send(`event: job\ndata: ${JSON.stringify(e)}\n\n`));
       heartbeat = setInterval(() => send(": keep-alive\n\n"), 15_000);
+      recheck = setInterval(check, guard.recheckMs);
       signal.addEventListener("abort", close, { once: true });
     },
     cancel() {
-      unsubscribe();
-      if (heartbeat) clearInterval(heartbeat);
+      stop();
     },
   });
   return new Response(stream, {

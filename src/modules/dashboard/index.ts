@@ -8,7 +8,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppContext } from "../../context";
-import { teamGuard } from "../auth";
+import { stillAllowed, teamGuard } from "../auth";
 import * as ocrModel from "../ocr/model";
 import * as ocr from "../ocr/service";
 import { JobEventHub, eventStream } from "./events";
@@ -71,10 +71,13 @@ export const dashboardTeamRoutes = (ctx: AppContext, hub: JobEventHub) =>
         detail: detail("Page image", "One page of the job's uploaded file as a PNG at 100 DPI, rendered on demand. Bounding boxes are in the coordinates of the page's `dimensions`; scale them to the image. Answers 410 when retention has deleted the file."),
       },
     )
-    .get("/jobs/events", ({ team, request, server }) => {
-      // Bun closes a connection idle for 10 s by default; this one is meant to stay open.
+    .get("/jobs/events", ({ team, principal, request, server }) => {
+      // Bun closes a connection idle for 10 s by default; this one is meant to stay open (until the guard says otherwise).
       server?.timeout?.(request, 0);
-      return eventStream(hub, team.id, request.signal);
+      return eventStream(hub, team.id, request.signal, {
+        allowed: () => stillAllowed(ctx, team.id, principal, "jobs:read"),
+        recheckMs: ctx.config.streamRecheckSeconds * 1000,
+      });
     }, {
       team: "jobs:read",
       params: Team,
