@@ -156,3 +156,64 @@ describe("tables", () => {
     expect(out).toMatch(/\| Cost of revenue \| \$ \| 178 \| \$ \| 141 \|/);
   });
 });
+
+describe("math in LaTeX", () => {
+  /** Runs of a formula: [text, x, baseline offset from y, size]; widths at 0.5 em a character. */
+  const formula = (y: number, parts: Array<[string, number, number, number?]>, extra: Partial<Glyphs> = {}) =>
+    parts.map(([t, x, dy, size]) => g(t, x, y + dy, size ?? 14.5, { width: t.length * (size ?? 14.5) * 0.55, ...extra }));
+
+  test("exponents raised and smaller stay on their letters, in place: a display equation in $$", () => {
+    const eq = formula(300, [["a", 250, 0], ["2", 258, -6, 10.2], ["+", 266, 0], ["b", 278, 0], ["2", 286, -6, 10.2], ["=", 296, 0], ["c", 308, 0], ["2", 316, -6, 10.2]]);
+    const out = md([...body(72, 100, 12), ...eq, ...body(72, 340, 6, 80, 3)]);
+    expect(out).toContain("\n$$a^{2} + b^{2} = c^{2}$$\n");
+    expect(out).not.toMatch(/a2 \+ b2/);
+  });
+
+  test("a fraction's numerator and denominator stacked on the line become \\frac, bold letters \\mathbf", () => {
+    const eq = [
+      ...formula(300, [["∇ ×", 240, 0], ["= −", 275, 0], ["∂", 300, -9.7], ["∂", 302, 9.7], ["t", 310, 9.7]]),
+      ...formula(300, [["E", 260, 0], ["B", 308, -9.7]], { bold: true }),
+    ];
+    const out = md([...body(72, 100, 12), ...eq, ...body(72, 340, 6, 80, 3)]);
+    expect(out).toContain("$$\\nabla \\times \\mathbf{E} = - \\frac{\\partial \\mathbf{B}}{\\partial t}$$");
+  });
+
+  test("an integral's limits are its index and exponent; a big integral sign makes no heading", () => {
+    const eq = formula(300, [["∫", 150, 0, 20], ["a", 158, 13.5, 10.2], ["b", 164, -15.7, 10.2], ["f", 172, 0], ["(", 178, 0], ["x", 183, 0], [")", 189, 0], ["dx", 197, 0], ["=", 214, 0], ["F", 226, 0], ["(", 237, 0], ["b", 242, 0], [") −", 250, 0], ["F", 269, 0], ["(", 280, 0], ["a", 285, 0], [")", 292, 0]]);
+    const out = md([...body(72, 100, 12), ...eq, ...body(72, 340, 6, 80, 3)]);
+    expect(out).toContain("$$\\int_{a}^{b} f ( x ) dx = F ( b ) - F ( a )$$");
+    expect(out).not.toMatch(/^#/m);
+  });
+
+  test("a formula inside a sentence is inline $...$, its closing full stop outside; an index carries its prime", () => {
+    const line = [
+      g("Then", 72, 200, 12),
+      ...formula(200, [["λ", 102, 0, 12], ["g", 109.6, 1.8, 9], ["=", 118, 0, 12.5], ["λ", 131, 0, 12], ["g", 138.6, 2.5, 9], ["′", 143.3, -0.1, 7.3], [".", 147, 0, 12]]),
+    ];
+    const out = md([...body(72, 100, 8), ...line, ...body(72, 224, 6, 80, 3)]);
+    expect(out).toContain("Then $\\lambda_{g} = \\lambda_{g^{\\prime}}$.");
+  });
+
+  test("displayed equations side by side on three lines are equations, not a table", () => {
+    const eqs = [0, 1, 2].flatMap((k) => [
+      ...formula(300 + k * 40, [["x", 120, 0], [String(k + 2), 128, -6, 10.2], ["= y", 136, 0]]),
+      ...formula(300 + k * 40, [["z", 400, 0], ["i", 408, 2, 10.2], ["= w", 414, 0]]),
+    ]);
+    const out = md([...body(72, 100, 12), ...eqs, ...body(72, 420, 6, 80, 3)]);
+    expect(out).not.toContain("|");
+    expect(out).toContain("$$x^{2} = y$$");
+    expect(out).toContain("$$z_{i} = w$$");
+  });
+
+  test("a formula wrapped onto the next line of a sentence stays inline", () => {
+    const out = md([...body(72, 100, 6), g("so the train stands still exactly when the position function equals", 72, 172), ...formula(184, [["s", 72, 0, 10], ["(", 77, 0, 10], ["t", 81, 0, 10], [")", 85, 0, 10], ["= 0.", 90, 0, 10]]), ...body(72, 220, 6, 80, 3)]);
+    expect(out).toContain("position function equals $s ( t ) = 0$.");
+  });
+
+  test("a table of signed figures stays a table", () => {
+    const rows = [["Revenue", "1,204", "−3.1"], ["Costs", "−812", "+2.4"], ["Margin", "392", "−0.7"]].flatMap((r, i) => r.map((t, k) => g(t, [72, 300, 400][k]!, 150 + i * 12)));
+    const out = md([...body(72, 100, 4), g("Item", 72, 138), g("2024", 300, 138), g("Change", 400, 138), ...rows, ...body(72, 200, 4)]);
+    expect(out).toContain("| Costs | −812 | +2.4 |");
+    expect(out).not.toContain("$");
+  });
+});

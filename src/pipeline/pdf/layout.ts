@@ -8,6 +8,7 @@
  * -> lines -> blocks by spacing, size, indentation and list markers -> markdown.
  */
 import type { BlockType, Box } from "./index";
+import { withFormulas } from "./math";
 
 export interface Glyphs {
   str: string;
@@ -20,6 +21,8 @@ export interface Glyphs {
   horizontal: boolean;
   bold: boolean;
   font: string;
+  /** A formula set in LaTeX by ./math.ts: alone on its line (display) or inside a sentence. */
+  math?: "display" | "inline";
 }
 
 export interface PageSignals {
@@ -43,6 +46,8 @@ interface Seg {
   size: number;
   bold: boolean;
   text: string;
+  /** A display formula: its own block, `$$...$$`, never a table cell or a heading. */
+  math?: boolean;
 }
 
 interface Line extends Seg {
@@ -89,7 +94,9 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
       if (cur && gap < -0.5 * g.width && cur.text.endsWith(g.str.trim())) continue;
       // A drop cap stays a segment of its own: cleanSegments glues it to the line it starts.
       const dropCap = cur && (isDropCap(cur.text, cur.size, g.size) || isDropCap(g.str, g.size, cur.size));
-      if (cur && !dropCap && gap < Math.max(g.size, cur.size) * 0.9) {
+      // A display formula is a segment of its own, and so is whatever stands beside it.
+      const formula = g.math === "display" || cur?.math;
+      if (cur && !dropCap && !formula && gap < Math.max(g.size, cur.size) * 0.9) {
         cur.text = joinRun(cur.text, g.str, gap, g.size);
         cur.x1 = Math.max(cur.x1, g.x + g.width);
         cur.size = Math.max(cur.size, g.size);
@@ -97,7 +104,7 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
         if (g.bold) cur.boldChars += chars;
       } else {
         if (cur) segs.push(finishSeg(cur));
-        cur = { x0: g.x, x1: g.x + g.width, y: row[0]!.y, size: g.size, bold: false, text: g.str, n: chars, boldChars: g.bold ? chars : 0 };
+        cur = { x0: g.x, x1: g.x + g.width, y: row[0]!.y, size: g.size, bold: false, text: g.str, n: chars, boldChars: g.bold ? chars : 0, ...(g.math === "display" ? { math: true } : {}) };
       }
     }
     if (cur) segs.push(finishSeg(cur));
@@ -170,6 +177,7 @@ export function composeAccents(text: string): string {
 }
 
 function finishSeg(s: Seg & { n: number; boldChars: number }): Seg {
+  if (s.math) return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: false, text: `$$${s.text}$$`, math: true };
   // TeX sets double quotes as two single ones: ‘‘quoted’’ reads as “quoted”.
   const text = composeAccents(s.text.replace(/\s+/g, " ").replace(/\u2018\u2018/g, "\u201c").replace(/\u2019\u2019/g, "\u201d").trim());
   return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: s.boldChars >= s.n * 0.8, text };
@@ -322,6 +330,7 @@ function toLines(segs: Seg[]): Line[] {
       l.x1 = Math.max(l.x1, s.x1);
       l.size = Math.max(l.size, s.size);
       l.bold &&= s.bold;
+      l.math = !!(l.math || s.math);
     } else lines.push({ ...s, cells: [s] });
   }
   for (const l of lines) {
@@ -357,7 +366,26 @@ function toBlocks(lines: Line[], body: number, pitch: number): Block[] {
   const blocks: Block[] = [];
   let cur: Block | null = null;
   const right = Math.max(...lines.map((l) => l.x1));
-  for (const l of lines) {
+  for (let l of lines) {
+    const last = cur?.lines.at(-1);
+    if (l.math && l.cells.length === 1 && cur && last) {
+      // A formula flush with the left edge of the paragraph it follows at the usual line pitch
+      // is the end of a sentence wrapped onto its own line, not one set apart: it stays inline.
+      const pitchHere = cur.lines.length >= 2 ? cur.lines[1]!.y - cur.lines[0]!.y : (pitch * Math.max(l.size, last.size)) / body;
+      const indent = l.x0 - cur.lines[0]!.x0;
+      const flush = Math.abs(indent) < l.size || (cur.listMarker !== undefined && indent > 0 && indent < 3 * l.size);
+      if (l.y - last.y <= pitchHere * 1.35 && flush) {
+        const cell = { ...l.cells[0]!, text: l.text.replace(/^\$\$([\s\S]*?)\s*([.,;:]?)\$\$$/, "$$$1$$$2"), math: false };
+        l = { ...cell, cells: [cell] };
+      }
+    }
+    if (l.math) {
+      // Each formula on the line is a block of its own; the text beside one (cut apart from it
+      // as its own segment) stays in reading order between them.
+      for (const c of l.cells) blocks.push({ lines: [{ ...c, cells: [c] }], type: "paragraph" });
+      cur = null;
+      continue;
+    }
     const prev = cur?.lines.at(-1);
     const marker = isListStart(l.text);
     let split = !cur || !prev;
@@ -573,9 +601,10 @@ function findTables(lines: Line[]): Array<Line | Line[]> {
   const out: Array<Line | Line[]> = [];
   // Rows of one table differ in cell count (empty cells, "$" signs set apart): any line of two
   // or more cells goes on the run, up to a few times the first line's count.
-  const multi = (l: Line | undefined, n: number) => !!l && l.cells.length >= 2 && l.cells.length <= n * 3 + 1 && n <= l.cells.length * 3 + 1;
+  // A line holding a display formula is never a table row (an equation is not a table).
+  const multi = (l: Line | undefined, n: number) => !!l && !l.math && l.cells.length >= 2 && l.cells.length <= n * 3 + 1 && n <= l.cells.length * 3 + 1;
   for (let i = 0; i < lines.length; ) {
-    const n = lines[i]!.cells.length;
+    const n = lines[i]!.math ? 0 : lines[i]!.cells.length;
     let j = i;
     if (n >= 2) {
       while (j < lines.length) {
@@ -607,7 +636,7 @@ function findTables(lines: Line[]): Array<Line | Line[]> {
 export function layoutPage(glyphs: Glyphs[], width: number, height: number, signals: PageSignals) {
   const allText = glyphs.map((g) => g.str).join(" ");
   const usable = judgeText(allText, signals);
-  let segs = toSegments(glyphs);
+  let segs = toSegments(withFormulas(glyphs));
   if (segs.length === 0) return { markdown: "", usable: false, blocks: [] as LaidBlock[] };
   const body = bodySize(segs);
   segs = cleanSegments(segs, body);
@@ -658,7 +687,7 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
   // Heading levels: distinct sizes noticeably above body text, largest first.
   const text = (b: Block) => joinLines(b.lines);
   const headingLike = (b: Block) => {
-    if (b.type !== "paragraph" || b.lines.length > 3) return false;
+    if (b.type !== "paragraph" || b.lines.length > 3 || b.lines.some((l) => l.math)) return false;
     const t = text(b);
     // A heading starts a thought: a line starting in lower case continues a sentence.
     if (t.length > 200 || !/\p{L}/u.test(t) || /^\p{Ll}/u.test(t)) return false;
