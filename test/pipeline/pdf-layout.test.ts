@@ -1,11 +1,11 @@
 /**
- * Text layer -> markdown (src/pipeline/pdf/layout.ts) on synthetic glyph runs: the cases the
- * olmOCR-bench sample showed (bench/quality): running headers and footers outside the narrow
- * margin zone, drop caps, footnote markers, TeX quotes and accents, headings, paragraphs cut by
- * a column break, a narrow sidebar beside a column.
+ * Text layer -> markdown (src/pipeline/pdf/layout.ts) on synthetic glyph runs: page furniture
+ * told by the document (issue 14), label/value rows, fake bold, rotated runs, junk OCR layers,
+ * and the cases the olmOCR-bench sample showed (bench/quality): drop caps, footnote markers, TeX
+ * quotes and accents, headings, paragraphs cut by a column break, a narrow sidebar beside a column.
  */
 import { describe, expect, test } from "bun:test";
-import { composeAccents, layoutPage, type Glyphs } from "../../src/pipeline/pdf/layout";
+import { composeAccents, edgeLines, judgeText, layoutPage, repeatedOnce, type Glyphs } from "../../src/pipeline/pdf/layout";
 
 const SIGNALS = { visibleText: 100, invisibleText: 0, images: 0 };
 /** One run of text; width estimated at half an em per character. */
@@ -33,33 +33,153 @@ function body(x: number, y: number, lines: number, width = 80, seed = 0): Glyphs
 }
 const md = (glyphs: Glyphs[], width = 612, height = 792) => layoutPage(glyphs, width, height, SIGNALS).markdown;
 
-describe("running headers, footers and page numbers", () => {
-  test("a page number alone below the text is left out, even half-way down the page", () => {
-    const out = md([...body(72, 100, 20), g("62", 300, 500)]);
-    expect(out).not.toMatch(/\b62\b/);
-    expect(out).toContain("the report explains");
+/** Lays out the pages of a document, each seeing the edge lines of up to two pages either side (as the engine does). */
+function mdDoc(pages: Glyphs[][], width = 612, height = 792): string[] {
+  const edges = pages.map((p) => edgeLines(p, width, height));
+  return pages.map((glyphs, i) => {
+    const neighbours = new Map(edges.map((e, j) => [j + 1, e] as const).filter(([n]) => n !== i + 1 && Math.abs(n - (i + 1)) <= 2));
+    return layoutPage(glyphs, width, height, SIGNALS, { page: i + 1, neighbours }).markdown;
+  });
+}
+
+describe("page furniture is decided by the document, not by one page's geometry", () => {
+  test("a one-page document loses nothing: sender block in the top margin, signature and footer lines at the bottom", () => {
+    const out = md([
+      g("Jane Doe", 480, 36),
+      g("12 Oak Street", 480, 48),
+      g("Springfield, IL 62704", 480, 60),
+      ...body(72, 150, 20),
+      g("Daniel Brooks", 72, 712),
+      g("Head of Facilities", 72, 726),
+      g("Revision: 2.4", 72, 760),
+      g("10 June 2019", 496, 760),
+    ]);
+    for (const line of ["Jane Doe", "12 Oak Street", "Springfield, IL 62704", "Daniel Brooks", "Head of Facilities", "Revision: 2.4", "10 June 2019"]) expect(out).toContain(line);
   });
 
-  test("a footer row of items spread along it, set apart by a gap, is left out", () => {
-    const out = md([...body(72, 100, 40), g("Revision: 2.4", 72, 714), g("P/N 119-036", 276, 714), g("10 June 2019", 496, 714)]);
-    expect(out).not.toContain("Revision");
-    expect(out).not.toContain("119-036");
+  test("a line alone at the top of the last page is kept: it repeats nowhere", () => {
+    const [, second] = mdDoc([[...body(72, 100, 50)], [g("Sincerely,", 72, 60), g("Daniel Brooks", 72, 110)]]);
+    expect(second).toContain("Sincerely,");
+    expect(second).toContain("Daniel Brooks");
   });
 
-  test("a journal footer with a link and a date is left out; a last line of text is kept", () => {
-    const out = md([...body(72, 100, 40), g("PLOS Neglected Tropical Diseases | www.plosntds.org", 58, 760, 8)]);
-    expect(out).not.toContain("plosntds");
-    const kept = md([...body(72, 100, 40), g("The study ends here with a closing sentence.", 72, 640)]);
-    expect(kept).toContain("The study ends here with a closing sentence.");
+  test("a certificate's bottom row (label ... value, a year) is kept", () => {
+    const out = md([g("Certificate of Completion", 200, 150, 32), g("Maria Gonzalez", 300, 270, 28), g("Date: 5 June 2024", 90, 560, 12), g("Instructor: Mark Lee", 590, 560, 12)], 792, 612);
+    expect(out).toContain("Date: 5 June 2024");
+    expect(out).toContain("Instructor: Mark Lee");
   });
 
-  test("a book's running head (page number, title, chapter) is left out without a gap", () => {
-    const page = [g("400", 29, 29.4, 3), g("BRITISH HUSBANDRY.", 70, 29.3, 3.5), g("[Ch. XIX.", 141, 29.5, 3)];
-    const lines = Array.from({ length: 30 }, (_, i) => g("general, the turnip crop has been, in many instances, ten-fold", 29, 36 + i * 6.5, 3.3));
-    const out = md([...page, ...lines], 180, 300);
-    expect(out).not.toContain("HUSBANDRY");
-    expect(out).not.toContain("XIX");
-    expect(out).toContain("turnip crop");
+  test("a running head and 'Page N of M' repeated on every page are dropped; the body is kept", () => {
+    const pages = [1, 2, 3].map((n) => [g("Annual Report 2024", 260, 40, 9), ...body(72, 100, 40, 80, n), g(`Page ${n} of 3`, 280, 760, 9)]);
+    const out = mdDoc(pages);
+    for (const page of out) {
+      expect(page).not.toContain("Annual Report");
+      expect(page).not.toMatch(/Page \d of 3/);
+      expect(page).toContain("the report explains");
+    }
+  });
+
+  test("bare page numbers that count with the pages are dropped, alternating odd/even heads too", () => {
+    const pages = [1, 2, 3, 4].map((n) => [g(n % 2 ? "Annual Review 2024" : "Harbour Authority", n % 2 ? 450 : 72, 40, 9), ...body(72, 100, 40), g(String(n + 6), 300, 760, 9)]);
+    const out = mdDoc(pages);
+    out.forEach((page, i) => {
+      expect(page).not.toContain("Annual Review");
+      expect(page).not.toContain("Harbour Authority");
+      expect(page).not.toMatch(new RegExp(`(^|\\n)${i + 7}($|\\n)`));
+    });
+  });
+
+  test("numbers that do not count with the pages are kept", () => {
+    const out = mdDoc([1, 2].map(() => [...body(72, 100, 40), g("42", 300, 760, 9)]));
+    for (const page of out) expect(page).toMatch(/(^|\n)42$/);
+  });
+
+  test("the page's own number on a one-page document is furniture", () => {
+    expect(md([...body(72, 100, 40), g("1", 300, 760, 9)])).not.toMatch(/\n1$/);
+  });
+
+  test("table cells are never page numbers: a table's total row at the foot of the page is kept whole", () => {
+    const row = (y: number, cells: Array<[string, number]>) => cells.map(([t, x]) => g(t, x, y));
+    const out = md([...body(72, 100, 30), ...row(680, [["Item", 72], ["Qty", 400]]), ...row(700, [["Bolts", 72], ["4", 400]]), ...row(720, [["Nuts", 72], ["8", 400]]), ...row(740, [["Total", 72], ["12", 400]])]);
+    expect(out).toMatch(/\| Total \| 12 \|/);
+  });
+
+  test("a table header repeated at the top of every page is kept", () => {
+    const header = () => [g("Description", 72, 40), g("Qty", 300, 40), g("Amount", 470, 40)];
+    const rows = (n: number) => Array.from({ length: 30 }, (_, i) => [g(`Service ${n * 30 + i}`, 72, 58 + i * 18), g(String(1 + (i % 3)), 300, 58 + i * 18), g(`${40 + i}.00`, 470, 58 + i * 18)]).flat();
+    for (const page of mdDoc([0, 1, 2].map((n) => [...header(), ...rows(n)]))) expect(page).toContain("| Description | Qty | Amount |");
+  });
+
+  test("a book's running head (page number, title, chapter) is dropped without a gap when the pages show it", () => {
+    const pages = [400, 401, 402].map((n) => [
+      g(String(n), 29, 29.4, 3),
+      g("BRITISH HUSBANDRY.", 70, 29.3, 3.5),
+      g("[Ch. XIX.", 141, 29.5, 3),
+      ...Array.from({ length: 30 }, (_, i) => g("general, the turnip crop has been, in many instances, ten-fold", 29, 36 + i * 6.5, 3.3)),
+    ]);
+    for (const page of mdDoc(pages, 180, 300)) {
+      expect(page).not.toContain("HUSBANDRY");
+      expect(page).not.toContain("XIX");
+      expect(page).toContain("turnip crop");
+    }
+  });
+
+  test("a repository's download stamp is not part of the document", () => {
+    const out = md([...body(72, 100, 40), g("Downloaded from http://tobaccocontrol.bmj.com/ on July 8, 2025 - Published by group.bmj.com", 58, 770, 7)]);
+    expect(out).not.toContain("Downloaded from");
+  });
+});
+
+describe("label/value rows and overprinted text", () => {
+  test("a label/value block stays together row by row ('Subtotal 385.00'), not two columns", () => {
+    const pairs = [["Subtotal", "385.00"], ["VAT 20%", "77.00"], ["Delivery", "12.00"], ["Amount due", "474.00"]];
+    const out = md([...body(72, 100, 6), ...pairs.flatMap(([l, v], i) => [g(l!, 72, 200 + i * 18), g(v!, 270, 200 + i * 18)]), ...body(72, 300, 6, 80, 3)]);
+    for (const [l, v] of pairs) expect(out).toMatch(new RegExp(`${l}[ |]+${v!.replace(".", "\\.")}`));
+  });
+
+  test("fake bold (every glyph drawn three times, as pdfjs cuts it into overlapping runs) reads once", () => {
+    // pdfjs's runs for "Test" drawn glyph by glyph three times, 0.3 pt apart (Helvetica 14 pt).
+    const runs: Array<[string, number, number]> = [["T", 72, 8.55], ["T", 72.3, 8.55], ["Te", 72.6, 15.74], ["e", 80.85, 7.78], ["es", 81.15, 14.18], ["s", 88.64, 7], ["st", 88.94, 10.29], ["t", 95.64, 3.89], ["t", 95.94, 3.89]];
+    const out = md([...runs.map(([t, x, w]) => g(t, x, 60, 14, { width: w })), ...body(72, 100, 10)]);
+    expect(out).toMatch(/^# Test$/m);
+    expect(repeatedOnce("BBoolldd  ttiigghhtt")).toBe("Bold tight");
+    expect(repeatedOnce("Test headingTest headingTest heading")).toBe("Test heading");
+    expect(repeatedOnce("Bookkeeper")).toBeNull();
+  });
+});
+
+describe("rotated text", () => {
+  test("a table printed up the page is read as the landscape page it is", () => {
+    // Landscape (X, top) drawn rotated 90 degrees: the run starts at page (top, 792 - X) and reads upwards.
+    const up = (t: string, X: number, top: number, size = 11) => g(t, top, 792 - X, size, { horizontal: false, angle: 90 });
+    const rows = [["Region", "Q1", "Q2"], ["North", "1,204", "1,310"], ["South", "980", "1,022"], ["Total", "2,184", "2,332"]];
+    const out = md([up("Sales by region and quarter", 72, 60, 16), ...rows.flatMap((r, i) => r.map((c, k) => up(c, 72 + k * 110, 110 + i * 22))), ...Array.from({ length: 4 }, (_, i) => up("Figures are in thousands of units and rounded to the nearest unit.", 72, 230 + i * 14))]);
+    expect(out).toContain("Sales by region and quarter");
+    expect(out).toContain("| North | 1,204 | 1,310 |");
+    expect(out).toContain("| Total | 2,184 | 2,332 |");
+  });
+
+  test("rotated column headers are read into the table's header row", () => {
+    const up = (t: string, x: number, y: number) => g(t, x, y, 10, { horizontal: false, angle: 90 });
+    const out = md([
+      ...body(72, 100, 6),
+      g("Item", 72, 250),
+      up("Quantity", 300, 250),
+      up("Weight", 380, 250),
+      ...[["Bolts", "500", "2.5"], ["Nuts", "800", "1.9"], ["Washers", "1200", "0.8"]].flatMap((r, i) => r.map((c, k) => g(c, k === 0 ? 72 : 296 + (k - 1) * 80, 270 + i * 16))),
+    ]);
+    expect(out).toContain("| Item | Quantity | Weight |");
+    expect(out).toContain("| Bolts | 500 | 2.5 |");
+  });
+});
+
+describe("junk text layers", () => {
+  test("an OCR layer of fragments (a bad earlier OCR of handwriting) is not trusted", () => {
+    const junk = "at - be EE Er =e I — —— i Daibongtion ir nly; 7, i a 0 Gn A So 5 yd prs ny Sat Ey ws df--evar ta 27H SEF Y es 5 Lrt 22 CAA ot rr He sles plavielod pA + itn tee TI Pree, tid feve Ker (aces Cty SAT EW fon linc rls";
+    const ocrLayer = { visibleText: 0, invisibleText: 20, images: 1 };
+    expect(judgeText(junk, ocrLayer)).toBe(false);
+    const good = "The committee met on Tuesday to review the plans for the new building and agreed that the work should begin in the spring. Every request is checked against the budget.";
+    expect(judgeText(good, ocrLayer)).toBe(true);
   });
 });
 

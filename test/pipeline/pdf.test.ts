@@ -81,18 +81,22 @@ describe("openPdf + extractText", () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
-  test("lists, de-hyphenation and page numbers", async () => {
+  test("lists, de-hyphenation, and running heads and page numbers the document shows to be furniture", async () => {
     const pdf = await PDFDocument.create();
     const font = await pdf.embedFont(StandardFonts.Helvetica);
-    const page = pdf.addPage([612, 792]);
-    page.drawText("Running Header Text", { x: 72, y: 760, size: 9, font });
+    for (const n of [7, 8]) {
+      const page = pdf.addPage([612, 792]);
+      page.drawText("Running Header Text", { x: 72, y: 760, size: 9, font });
+      page.drawText(String(n), { x: 300, y: 40, size: 9, font });
+      if (n === 8) drawWrapped(page, font, LOREM, 72, 700, 468, 11);
+    }
+    const page = pdf.getPage(0);
     page.drawText("The process works as follows and is hyphen-", { x: 72, y: 700, size: 11, font });
     page.drawText("ated across two lines for this test document.", { x: 72, y: 686, size: 11, font });
     page.drawText("- first item of the list", { x: 72, y: 660, size: 11, font });
     page.drawText("- second item of the list", { x: 72, y: 646, size: 11, font });
     page.drawText("1. numbered item one", { x: 72, y: 620, size: 11, font });
     page.drawText("2. numbered item two", { x: 72, y: 606, size: 11, font });
-    page.drawText("7", { x: 300, y: 40, size: 9, font });
     const doc = await openPdf(await pdf.save());
     const t = await doc.extractText(1, 72);
     await doc.close();
@@ -103,6 +107,20 @@ describe("openPdf + extractText", () => {
     expect(t.markdown).not.toMatch(/^7$/m);
     expect(t.blocks.some((b) => b.type === "header" && b.text === "Running Header Text")).toBe(true);
     expect(t.blocks.some((b) => b.type === "footer" && b.text === "7")).toBe(true);
+  });
+
+  test("a one-page document keeps its margin lines: nothing repeats, so nothing is furniture", async () => {
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    const page = pdf.addPage([612, 792]);
+    page.drawText("Jane Doe, 12 Oak Street", { x: 400, y: 756, size: 9, font });
+    drawWrapped(page, font, `${LOREM} ${LOREM}`, 72, 700, 468, 11);
+    page.drawText("Payment due within 30 days.", { x: 72, y: 36, size: 9, font });
+    const doc = await openPdf(await pdf.save());
+    const t = await doc.extractText(1, 72);
+    await doc.close();
+    expect(t.markdown).toContain("Jane Doe, 12 Oak Street");
+    expect(t.markdown).toContain("Payment due within 30 days.");
   });
 
   test("a page with only shapes is not usable", async () => {

@@ -2,7 +2,7 @@
  * pdfjs-backed implementation of PdfDocumentHandle (loaded lazily by ./index.ts).
  */
 import { DEFAULT_MAX_PIXELS, PdfError, type PdfDocumentHandle, type PdfPageText, type RenderOptions, type RenderedPage } from "./index";
-import { layoutPage, type Glyphs, type PageSignals } from "./layout";
+import { edgeLines, layoutPage, type EdgeLine, type Glyphs, type PageSignals } from "./layout";
 import { encodePng } from "./png";
 import { DOCUMENT_OPTIONS, canvas, pdfjs } from "./runtime";
 
@@ -42,7 +42,13 @@ export async function openDocument(bytes: Uint8Array): Promise<PdfDocumentHandle
   return new PdfjsDocument(doc);
 }
 
+/** Pages either side of a page whose edges are compared with its own (odd/even running heads need 2). */
+const NEIGHBOURS = 2;
+
 class PdfjsDocument implements PdfDocumentHandle {
+  /** Each page's edge lines once read: a few short strings per page, kept while the document is open. */
+  private edges = new Map<number, Promise<EdgeLine[]>>();
+
   constructor(private doc: PDFDocumentProxy) {}
 
   get pageCount(): number {
@@ -64,28 +70,12 @@ class PdfjsDocument implements PdfDocumentHandle {
     const page = await this.page(pageNumber);
     try {
       const viewport = page.getViewport({ scale: 1 });
-      const [content, signals] = await Promise.all([
-        page.getTextContent({ includeMarkedContent: false }),
-        readSignals(page),
-      ]);
-      const glyphs: Glyphs[] = [];
-      for (const item of content.items) {
-        if (!("str" in item) || item.str === "") continue;
-        // Page space at 72 DPI, origin top-left, y down: [a b c d e f] with (e, f) the baseline start.
-        const m = pdfjs.Util.transform(viewport.transform, item.transform);
-        glyphs.push({
-          str: item.str,
-          x: m[4]!,
-          y: m[5]!,
-          width: item.width,
-          size: Math.hypot(m[2]!, m[3]!),
-          horizontal: Math.abs(m[1]!) < 0.1 * Math.abs(m[0]!) && m[0]! > 0,
-          bold: signals.boldFonts.has(item.fontName),
-          font: item.fontName,
-        });
-      }
+      const reading = readSignals(page);
+      const glyphs = await readGlyphs(page, reading.then((s) => s.boldFonts));
+      const signals = await reading;
+      if (!this.edges.has(pageNumber)) this.edges.set(pageNumber, Promise.resolve(edgeLines(glyphs, viewport.width, viewport.height)));
       const scale = dpi / 72;
-      const laid = layoutPage(glyphs, viewport.width, viewport.height, signals);
+      const laid = layoutPage(glyphs, viewport.width, viewport.height, signals, { page: pageNumber, neighbours: await this.neighbours(pageNumber) });
       return {
         markdown: laid.markdown,
         usable: laid.usable,
@@ -107,6 +97,33 @@ class PdfjsDocument implements PdfDocumentHandle {
     } finally {
       page.cleanup();
     }
+  }
+
+  /**
+   * The edge lines of the pages around a page, so that running heads and page numbers are told
+   * by the document (they repeat, they count) and not guessed from one page's geometry. Only
+   * the text content of those pages is read (no fonts, no drawing), once per page.
+   */
+  private async neighbours(pageNumber: number): Promise<Map<number, EdgeLine[]>> {
+    const out = new Map<number, EdgeLine[]>();
+    for (let n = Math.max(1, pageNumber - NEIGHBOURS); n <= Math.min(this.doc.numPages, pageNumber + NEIGHBOURS); n++) {
+      if (n === pageNumber) continue;
+      let lines = this.edges.get(n);
+      if (!lines) {
+        lines = this.doc.getPage(n).then(async (page) => {
+          try {
+            return edgeLines(await readGlyphs(page, Promise.resolve(new Set())), page.getViewport({ scale: 1 }).width, page.getViewport({ scale: 1 }).height);
+          } finally {
+            page.cleanup();
+          }
+        });
+        // A neighbour that cannot be read tells nothing; it does not fail this page.
+        lines = lines.catch(() => []);
+        this.edges.set(n, lines);
+      }
+      out.set(n, await lines);
+    }
+    return out;
   }
 
   async render(pageNumber: number, dpi: number, opts: RenderOptions = {}) {
@@ -157,6 +174,31 @@ export async function renderPage(page: PDFPageProxy, dpi: number, maxPixels: num
   const png = encodePng(c.data(), width, height);
   c.width = c.height = 0; // free the pixel buffer now rather than at the next GC
   return { png, width, height, pageWidth, pageHeight };
+}
+
+/** The page's text runs in page space at 72 DPI, origin top-left, y down. */
+async function readGlyphs(page: PDFPageProxy, bold: Promise<Set<string>>): Promise<Glyphs[]> {
+  const viewport = page.getViewport({ scale: 1 });
+  const [content, boldFonts] = await Promise.all([page.getTextContent({ includeMarkedContent: false }), bold]);
+  const glyphs: Glyphs[] = [];
+  for (const item of content.items) {
+    if (!("str" in item) || item.str === "") continue;
+    // [a b c d e f] with (e, f) the baseline start.
+    const m = pdfjs.Util.transform(viewport.transform, item.transform);
+    glyphs.push({
+      str: item.str,
+      x: m[4]!,
+      y: m[5]!,
+      width: item.width,
+      size: Math.hypot(m[2]!, m[3]!),
+      horizontal: Math.abs(m[1]!) < 0.1 * Math.abs(m[0]!) && m[0]! > 0,
+      // y grows downwards in page space: a run going up the page has m[1] < 0.
+      angle: (Math.atan2(-m[1]!, m[0]!) * 180) / Math.PI,
+      bold: boldFonts.has(item.fontName),
+      font: item.fontName,
+    });
+  }
+  return glyphs;
 }
 
 const BOLD_NAME = /bold|black|heavy|semibold|demi|[-,+]b$|\bbd\b|-sb$/i;

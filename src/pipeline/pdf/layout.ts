@@ -19,6 +19,11 @@ export interface Glyphs {
   /** Font size in points. */
   size: number;
   horizontal: boolean;
+  /**
+   * Direction the run reads in, in degrees counter-clockwise as seen on the page (0: left to
+   * right, 90: bottom to top). Absent: 0 when `horizontal`, else the run is not read.
+   */
+  angle?: number;
   bold: boolean;
   font: string;
   /** A formula set in LaTeX by ./math.ts: alone on its line (display) or inside a sentence. */
@@ -83,9 +88,10 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
   }
   mergeScripts(rows);
   const segs: Seg[] = [];
-  for (const row of rows) {
+  for (let row of rows) {
     if (row.length === 0) continue;
     row.sort((a, b) => a.x - b.x);
+    row = readOverprintOnce(row);
     let cur: (Seg & { n: number; boldChars: number }) | null = null;
     for (const g of row) {
       const gap = cur ? g.x - cur.x1 : Infinity;
@@ -110,6 +116,65 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
     if (cur) segs.push(finishSeg(cur));
   }
   return segs;
+}
+
+/**
+ * Fake bold: some producers draw every glyph two or three times, a fraction of a point apart.
+ * pdfjs then cuts the row into runs that overlap ("T", "Te", "es", "st", "t"), which read in
+ * order give every character k times ("TTeesstt"). A chain of runs each starting well inside
+ * the one before it (by more than a tenth of an em, far more than kerning) is read once when
+ * its text is some text with every character repeated k times, or printed k times over; text
+ * before or after the overprint in the chain's first or last run is kept as it is.
+ */
+function readOverprintOnce(row: Glyphs[]): Glyphs[] {
+  const out: Glyphs[] = [];
+  for (let i = 0; i < row.length; ) {
+    let j = i + 1;
+    let end = row[i]!.x + row[i]!.width;
+    while (j < row.length && row[j]!.x < end - 0.1 * row[j]!.size) {
+      end = Math.max(end, row[j]!.x + row[j]!.width);
+      j++;
+    }
+    const once = j - i >= 2 ? overprintOnce(row.slice(i, j).map((g) => g.str)) : null;
+    if (once !== null) out.push({ ...row[i]!, str: once, width: end - row[i]!.x, bold: true });
+    else out.push(...row.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
+/** The text of overlapping runs read once, or null when they are not one text printed over itself. */
+function overprintOnce(runs: string[]): string | null {
+  const first = runs[0]!;
+  const last = runs.at(-1)!;
+  const middle = runs.slice(1, -1).join("");
+  if (first.length + middle.length + last.length > 400) return null;
+  for (let q = 1; q <= last.length; q++) {
+    for (let p = first.length - 1; p >= 0; p--) {
+      const once = repeatedOnce(first.slice(p) + middle + last.slice(0, q));
+      if (once !== null) return first.slice(0, p) + once + last.slice(q);
+    }
+  }
+  return null;
+}
+
+/** "TTeesstt" -> "Test", "TestTest" -> "Test" (k = 2 or 3), else null. Spaces are not counted. */
+export function repeatedOnce(text: string): string | null {
+  const t = text.replace(/\s+/g, " ");
+  for (const k of [3, 2]) {
+    const n = t.length / k;
+    if (Number.isInteger(n) && n > 0 && t.slice(0, n).repeat(k) === t) return t.slice(0, n);
+    let out = "";
+    let ok = /\S/.test(t);
+    for (const m of t.matchAll(/ +|(.)\1*/gsu)) {
+      if (m[0].startsWith(" ")) out += " ";
+      else if ([...m[0]].length % k === 0) out += m[1]!.repeat([...m[0]].length / k);
+      else ok = false;
+      if (!ok) break;
+    }
+    if (ok) return out;
+  }
+  return null;
 }
 
 const isDropCap = (text: string, size: number, other: number) => size > other * 1.8 && /^\p{Lu}$/u.test(text.trim());
@@ -262,7 +327,21 @@ function findColumns(segs: Seg[], body: number, wide: number): ColumnSplit | nul
   const isColumn = (side: Seg[], x0: number, x1: number) =>
     side.length >= 3 && median(side.map((s) => s.x1 - s.x0)) >= 0.45 * (x1 - x0);
   if (!isColumn(pureLeft, xmin, a) || !isColumn(right, b, xmax)) return null;
+  if (pairsUp(pureLeft, right)) return null;
   return { left, right, spanning };
+}
+
+/**
+ * Short segments on both sides of a gutter that mostly share baselines are the rows of a
+ * label/value block or a table ("Subtotal" ... "385.00"), to be read across, not two columns
+ * read one after the other.
+ */
+function pairsUp(left: Seg[], right: Seg[]): boolean {
+  const partner = (s: Seg, side: Seg[]) => side.some((o) => Math.abs(o.y - s.y) < 0.4 * Math.min(s.size, o.size));
+  const l = left.filter((s) => partner(s, right));
+  const r = right.filter((s) => partner(s, left));
+  const shortCells = median([...l, ...r].map((s) => s.text.length)) <= 30;
+  return l.length >= 2 && shortCells && Math.min(l.length, r.length) >= 0.6 * Math.min(left.length, right.length);
 }
 
 /** Columns cut into bands by the segments spanning the gutter; each band reads left, then right. */
@@ -443,81 +522,200 @@ function bodySize(segs: Seg[]): number {
 }
 
 /**
- * Running headers, footers and page numbers: short lines in the top or bottom 9% of the page,
- * no larger than body text and set apart from the rest by a gap.
+ * A line near the top or bottom edge of a page, as the document-level furniture pass sees it:
+ * a page's own lines are compared with those of its neighbours (see DocumentContext).
  */
-function markMargins(segs: Seg[], height: number, body: number): Set<Seg> {
-  const out = new Set<Seg>();
-  for (const s of segs) {
-    const nearEdge = top(s) < height * 0.12 || bottom(s) > height * 0.88;
-    const inZone = bottom(s) < height * 0.09 || top(s) > height * 0.91;
-    if ((nearEdge && PAGE_NUMBER.test(s.text)) || (inZone && s.size <= body * 1.1 && s.text.length <= 100)) out.add(s);
+export interface EdgeLine {
+  edge: "top" | "bottom";
+  /** Distance of the baseline from that edge, in points. */
+  offset: number;
+  /** The text in lower case with every run of digits masked: "Page 3" and "Page 4" read "page #". */
+  key: string;
+  /** The number the line reads as when it reads as a page number ("7", "Page 7", "- 7 -", "vii"). */
+  number?: number;
+}
+
+/** What the rest of the document tells about a page's edges: the edge lines of nearby pages. */
+export interface DocumentContext {
+  /** 1-based number of this page in the file. */
+  page: number;
+  /** Edge lines of other pages of the document (up to a few pages either side), by page number. */
+  neighbours: Map<number, EdgeLine[]>;
+}
+
+/** Rows looked at from each edge, and how far in from it: running heads stack two or three deep at most. */
+const EDGE_ROWS = 4;
+const EDGE_BAND = 0.25;
+
+const maskDigits = (t: string) => t.toLowerCase().replace(/\d+/g, "#").replace(/\s+/g, " ").trim();
+
+function pageNumberValue(text: string): number | undefined {
+  const m = PAGE_NUMBER.exec(text.trim());
+  if (!m) return undefined;
+  const v = m[2]!;
+  if (/^\d+$/.test(v)) return Number(v);
+  const ROMAN: Record<string, number> = { i: 1, v: 5, x: 10, l: 50, c: 100 };
+  const r = [...v.toLowerCase()].map((c) => ROMAN[c]!);
+  return r.reduce((sum, d, i) => sum + (d < (r[i + 1] ?? 0) ? -d : d), 0);
+}
+
+/** The rows nearest each edge of a page: up to EDGE_ROWS from each, within the outer quarter. */
+function edgeRows(segs: Seg[], height: number): Array<{ edge: "top" | "bottom"; rows: Line[] }> {
+  const rows = toLines(segs);
+  const fromTop = rows.filter((r) => r.y < height * EDGE_BAND).slice(0, EDGE_ROWS);
+  const fromBottom = rows.filter((r) => r.y > height * (1 - EDGE_BAND)).reverse().slice(0, EDGE_ROWS);
+  return [
+    { edge: "top", rows: fromTop },
+    { edge: "bottom", rows: fromBottom.filter((r) => !fromTop.includes(r)) },
+  ];
+}
+
+function edgeLinesOfRow(row: Line, edge: "top" | "bottom", height: number): EdgeLine[] {
+  const offset = edge === "top" ? row.y : height - row.y;
+  const parts = row.cells.length > 1 ? [row.text, ...row.cells.map((c) => c.text)] : [row.text];
+  return parts.map((t) => ({ edge, offset, key: maskDigits(t), ...(pageNumberValue(t) !== undefined ? { number: pageNumberValue(t) } : {}) }));
+}
+
+/** A page's edge lines, for its neighbours' furniture pass (cheap: no layout beyond rows). */
+export function edgeLines(glyphs: Glyphs[], width: number, height: number): EdgeLine[] {
+  const { segs, frame } = pageSegments(glyphs, width, height);
+  if (segs.length === 0) return [];
+  const clean = cleanSegments(segs, bodySize(segs));
+  return edgeRows(clean, frame.height).flatMap(({ edge, rows }) => rows.flatMap((r) => edgeLinesOfRow(r, edge, frame.height)));
+}
+
+/**
+ * The page seen so that text drawn at `angle` reads left to right: a rotation of page space,
+ * shifted so that the page's corners stay at positive coordinates.
+ */
+interface Frame {
+  width: number;
+  height: number;
+  toFrame(x: number, y: number): [number, number];
+  toPage(x: number, y: number): [number, number];
+}
+
+function frameAt(angle: number, width: number, height: number): Frame {
+  // y grows downwards: a run reading at `angle` (counter-clockwise) points along (cos, -sin);
+  // turning page space by `angle` clockwise-positive brings it to (1, 0).
+  const [c, s] = [Math.cos((angle * Math.PI) / 180), Math.sin((angle * Math.PI) / 180)];
+  const turn = (x: number, y: number): [number, number] => [x * c - y * s, x * s + y * c];
+  const corners = [turn(0, 0), turn(width, 0), turn(0, height), turn(width, height)];
+  const ox = Math.min(...corners.map((p) => p[0]));
+  const oy = Math.min(...corners.map((p) => p[1]));
+  return {
+    width: Math.max(...corners.map((p) => p[0])) - ox,
+    height: Math.max(...corners.map((p) => p[1])) - oy,
+    toFrame: (x, y) => {
+      const [fx, fy] = turn(x, y);
+      return [fx - ox, fy - oy];
+    },
+    toPage: (x, y) => {
+      const [px, py] = [x + ox, y + oy];
+      return [px * c + py * s, -px * s + py * c];
+    },
+  };
+}
+
+/** The box of a frame's box on the page (or in another frame). */
+function mapBox(b: Box, from: (x: number, y: number) => [number, number]): Box {
+  const pts = [from(b.x, b.y), from(b.x + b.width, b.y), from(b.x, b.y + b.height), from(b.x + b.width, b.y + b.height)];
+  const x0 = Math.min(...pts.map((p) => p[0]));
+  const y0 = Math.min(...pts.map((p) => p[1]));
+  return { x: x0, y: y0, width: Math.max(...pts.map((p) => p[0])) - x0, height: Math.max(...pts.map((p) => p[1])) - y0 };
+}
+
+/** Angle a run reads at, to the nearest degree, snapped to a right angle within 2 degrees; null: not read. */
+function runAngle(g: Glyphs): number | null {
+  if (g.angle === undefined) return g.horizontal ? 0 : null;
+  let a = Math.round(g.angle) % 360;
+  if (a < 0) a += 360;
+  const right = Math.round(a / 90) * 90;
+  return Math.abs(a - right) <= 2 ? right % 360 : a;
+}
+
+/**
+ * Segments of a page in the frame of its main text direction (a page whose text all runs up
+ * the sheet, as a landscape table printed on a portrait page, is read as that landscape page).
+ * Runs at other angles (rotated column headers, a note up the margin) are read in their own
+ * direction and placed by their box: a segment whose baseline is the box's bottom edge.
+ */
+function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: Seg[]; frame: Frame } {
+  const groups = new Map<number, Glyphs[]>();
+  for (const g of glyphs) {
+    const a = runAngle(g);
+    if (a === null) continue;
+    groups.set(a, [...(groups.get(a) ?? []), g]);
   }
-  // Keep only candidates set apart from the body by a gap; dropping one can expose another.
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const s of out) {
-      if (PAGE_NUMBER.test(s.text)) continue;
-      const isTop = top(s) < height / 2;
-      let gap = Infinity;
-      for (const o of segs) {
-        if (out.has(o) || Math.abs(o.y - s.y) < 0.4 * s.size) continue;
-        if (isTop && o.y > s.y) gap = Math.min(gap, top(o) - bottom(s));
-        if (!isTop && o.y < s.y) gap = Math.min(gap, top(s) - bottom(o));
+  const chars = (gs: Glyphs[]) => gs.reduce((n, g) => n + g.str.trim().length, 0);
+  let main = 0;
+  for (const [a, gs] of groups) if (chars(gs) > chars(groups.get(main) ?? [])) main = a;
+  const frame = frameAt(main, width, height);
+  const segs: Seg[] = [];
+  for (const [a, gs] of groups) {
+    const own = a === main ? frame : frameAt(a, width, height);
+    const turned = gs.map((g) => {
+      const [x, y] = own.toFrame(g.x, g.y);
+      return { ...g, x, y, horizontal: true, angle: 0 };
+    });
+    // Formulas (./math) are found in the page's main direction only.
+    const local = toSegments(a === main ? withFormulas(turned) : turned);
+    if (a === main) segs.push(...local);
+    else
+      for (const s of local) {
+        const box = mapBox(boundsOf([s]), (x, y) => frame.toFrame(...own.toPage(x, y)));
+        segs.push({ ...s, x0: box.x, x1: box.x + box.width, y: box.y + box.height - s.size * 0.25 });
       }
-      if (gap < body * 0.9) {
-        out.delete(s);
-        changed = true;
-      }
+  }
+  return { segs, frame };
+}
+
+/**
+ * Page furniture, decided by the document rather than by where a line sits: walking in from
+ * each edge, a row is a running header or footer only when every cell of it repeats (digits
+ * masked) at the same distance from the same edge on a nearby page, or is a page number that
+ * counts with the pages (its value minus the page's number is the same on a nearby page; or it
+ * is this page's own number, as "1" on the only page of a document). Rows with no letter or
+ * digit at all (a rule drawn as text) go too; a repository's download stamp ("Downloaded from
+ * ...", "Download date: ...") is not part of the document. The walk stops at the first row that
+ * is none of these: when in doubt, keep. A row whose cells line up with the row inside it is a
+ * table's (a header repeated on every page of a long table) and is kept.
+ */
+function markFurniture(segs: Seg[], height: number, ctx: DocumentContext): Set<Seg> {
+  const out = new Set<Seg>();
+  const tol = Math.max(6, height * 0.015);
+  for (const { edge, rows } of edgeRows(segs, height)) {
+    const others = [...ctx.neighbours].flatMap(([page, lines]) => lines.filter((l) => l.edge === edge).map((l) => ({ ...l, page })));
+    const repeats = (key: string, offset: number) => /\p{L}/u.test(key) && others.some((o) => o.key === key && Math.abs(o.offset - offset) <= tol);
+    const counts = (value: number, outermost: boolean) =>
+      others.some((o) => o.number !== undefined && o.number - o.page === value - ctx.page) || (outermost && value === ctx.page);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      const offset = edge === "top" ? row.y : height - row.y;
+      const inner = rows[i + 1];
+      const noText = !/[\p{L}\p{N}]/u.test(row.text);
+      const stamp = /^(this (article|document|file|paper) was )?downloaded from\b|^download(ed)? (date|on)\b/i.test(row.text);
+      const furniture =
+        noText ||
+        stamp ||
+        repeats(maskDigits(row.text), offset) ||
+        row.cells.every((c) => {
+          const value = pageNumberValue(c.text);
+          return repeats(maskDigits(c.text), offset) || (value !== undefined && counts(value, i === 0 || rows.slice(0, i).every((r) => r.cells.every((x) => out.has(x)))));
+        });
+      if (!furniture || (!noText && !stamp && inner && linesUp(row, inner))) break;
+      for (const c of row.cells) out.add(c);
     }
   }
   return out;
 }
 
-/** Words and marks of running headers and footers: links, dates, volume/issue, revision, copyright. */
-const MARGIN_CUE = /(www\.|https?:|doi[:.]|©|\(c\)|copyright|all rights reserved|downloaded|\bpage\s+\d|\bvol(\.|ume)|\bissue\b|\brevision\b|\b(19|20)\d\d\b)/i;
-
-/**
- * The first and last rows of the page that are running headers or footers though outside the
- * narrow zone markMargins looks at: a page number alone on the last (or first) row below (above)
- * everything; a short row in the outer fifth of the page, set apart by a gap, with a page number,
- * items spread along it (left / centre / right) or a footer's words (a link, a date, "Volume");
- * a book's running head (page number at one end, title spread along the row) at the very top.
- */
-function markEdgeRows(segs: Seg[], margins: Set<Seg>, height: number, body: number): void {
-  const rows = toLines(segs);
-  if (rows.length < 3) return;
-  const spread = (r: Line) => r.cells.some((c, i) => i > 0 && c.x0 - r.cells[i - 1]!.x1 > body * 3);
-  const medianSize = (r: Line) => median(r.cells.map((c) => c.size));
-  for (const fromTop of [true, false]) {
-    for (let k = 0; k < 2; k++) {
-      const i = fromTop ? k : rows.length - 1 - k;
-      const row = rows[i]!;
-      const inner = rows[fromTop ? i + 1 : i - 1];
-      if (!inner) break;
-      if (row.cells.every((c) => margins.has(c))) continue;
-      const size = medianSize(row);
-      // A stray mark at the very edge (a rule or dash drawn as text) is not content either.
-      if (!/[\p{L}\p{N}]/u.test(row.text) && (fromTop ? row.y < height * 0.1 : row.y > height * 0.9)) {
-        for (const c of row.cells) margins.add(c);
-        continue;
-      }
-      const gap = fromTop ? inner.y - medianSize(inner) * 0.8 - (row.y + size * 0.25) : row.y - size * 0.8 - (inner.y + medianSize(inner) * 0.25);
-      const text = row.text;
-      const pageNo = row.cells.some((c) => PAGE_NUMBER.test(c.text));
-      const endPageNo = PAGE_NUMBER.test(row.cells[0]!.text) || PAGE_NUMBER.test(row.cells.at(-1)!.text);
-      const outer = fromTop ? row.y + size * 0.25 < height * 0.2 : row.y - size * 0.8 > height * 0.8;
-      const outermost = fromTop ? row.y < height * 0.15 : row.y > height * 0.85;
-      const small = size <= body * 1.3 && text.length <= 160;
-      const ok =
-        small &&
-        ((row.cells.length === 1 && pageNo && gap >= body * 0.5) ||
-          (outer && gap >= body && (pageNo || spread(row) || MARGIN_CUE.test(text))) ||
-          (outermost && endPageNo && spread(row) && row.cells.length >= 2));
-      if (!ok) break;
-      for (const c of row.cells) margins.add(c);
-    }
-  }
+/** Two rows of several cells that start, end or centre at the same places: rows of one table. */
+function linesUp(a: Line, b: Line): boolean {
+  if (a.cells.length < 2 || b.cells.length < 2) return false;
+  const near = (p: number, q: number) => Math.abs(p - q) <= 3;
+  const aligned = a.cells.filter((c) => b.cells.some((d) => near(c.x0, d.x0) || near(c.x1, d.x1) || near((c.x0 + c.x1) / 2, (d.x0 + d.x1) / 2)));
+  return aligned.length >= 2;
 }
 
 /** Is the text layer real text? (Not junk from a font with no Unicode map, not a bad OCR layer.) */
@@ -539,7 +737,28 @@ export function judgeText(text: string, signals: PageSignals): boolean {
     const good = words.filter((w) => /[aeiouyàâäéèêëîïôöûüAEIOUYÉ]/.test(w) && !/[a-z][A-Z].*[a-z][A-Z]/.test(w)).length;
     if (good / words.length < (ocrLayer ? 0.85 : 0.6)) return false;
   }
-  return true;
+  return !(ocrLayer && looksMisread(text));
+}
+
+/**
+ * An OCR layer another tool made of something it could not read (handwriting, a photo) is
+ * short fragments: "at - be EE Er =e I — i Daibongtion ir nly; 7, i a 0 Gn A So 5 yd prs".
+ * Real text, in any script, has tokens of four or more characters on average and few that are
+ * neither a word nor a number. Only asked of OCR layers: when in doubt the page is read again
+ * from its image, which costs time, not text.
+ */
+function looksMisread(text: string): boolean {
+  const tokens = text.split(/\s+/).filter(Boolean);
+  if (tokens.length < 15) return false;
+  let noise = 0;
+  for (const token of tokens) {
+    const t = token.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
+    const number = /^\p{N}[\p{N}.,:/%-]*$/u.test(t);
+    const word = /^(\p{Lu}?\p{Ll}+|\p{Lu}+|\p{Lo}+\p{M}*(\p{Lo}|\p{M})*)$/u.test(t) && (t.length >= 2 || /^[aAI]$/.test(t));
+    if (!number && !(word && (!/^[A-Za-z]+$/.test(t) || t.length < 2 || /[aeiouyAEIOUY]/.test(t)))) noise++;
+  }
+  const meanLength = tokens.join("").length / tokens.length;
+  return meanLength < 3.3 || noise / tokens.length > 0.3;
 }
 
 /**
@@ -633,15 +852,23 @@ function findTables(lines: Line[]): Array<Line | Line[]> {
   return out;
 }
 
-export function layoutPage(glyphs: Glyphs[], width: number, height: number, signals: PageSignals) {
-  const allText = glyphs.map((g) => g.str).join(" ");
-  const usable = judgeText(allText, signals);
-  let segs = toSegments(withFormulas(glyphs));
+/**
+ * Lays out one page. `context` tells what the rest of the document looks like at its edges;
+ * without it the page is taken as a document of its own, where nothing repeats.
+ */
+export function layoutPage(glyphs: Glyphs[], width: number, height: number, signals: PageSignals, context: DocumentContext = { page: 1, neighbours: new Map() }) {
+  const prepared = pageSegments(glyphs, width, height);
+  let segs = prepared.segs;
   if (segs.length === 0) return { markdown: "", usable: false, blocks: [] as LaidBlock[] };
+  // Judged on the text as read (overprint read once, words whole), not on pdfjs's runs.
+  const usable = judgeText(segs.map((s) => s.text).join(" "), signals);
+  // From here on, the page as its text reads (turned when all of it runs up or down the sheet).
+  const frame = prepared.frame;
+  height = frame.height;
+  const onPage = (b: Box) => mapBox(b, frame.toPage);
   const body = bodySize(segs);
   segs = cleanSegments(segs, body);
-  const margins = markMargins(segs, height, body);
-  markEdgeRows(segs, margins, height, body);
+  const margins = markFurniture(segs, height, context);
   const main = segs.filter((s) => !margins.has(s));
 
   // Typical baseline pitch of body text, for paragraph breaks.
@@ -720,12 +947,12 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
       if (digits) m = `${digits[1]}. ${rest}`;
       else m = /[.)]$/.test(marker) ? `- ${marker} ${rest}` : `- ${rest}`;
     }
-    out.push({ type: b.type, text: t, bounds: boundsOf(b.lines), ...(b.level ? { level: b.level } : {}) });
+    out.push({ type: b.type, text: t, bounds: onPage(boundsOf(b.lines)), ...(b.level ? { level: b.level } : {}) });
     const prev = md.length ? typed[typed.indexOf(b) - 1] : undefined;
     md.push(b.type === "list" && prev?.type === "list" ? `\n${m}` : `\n\n${m}`);
   }
   for (const s of margins) {
-    out.push({ type: top(s) < height / 2 ? "header" : "footer", text: s.text, bounds: boundsOf([s]) });
+    out.push({ type: top(s) < height / 2 ? "header" : "footer", text: s.text, bounds: onPage(boundsOf([s])) });
   }
   return { markdown: md.join("").trim(), usable, blocks: out };
 }
