@@ -250,6 +250,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     webhooks,
     /** Starts the worker and the retention scheduler, after sweeping files no live job owns. */
     async start(): Promise<void> {
+      // Uploads abandoned while the server was down go before the sweep keeps their parts.
+      await retention.purgeAbandonedUploads().catch((err) => logger.error("abandoned upload purge failed", { error: String(err) }));
       await retention.sweepOrphans().catch((err) => logger.error("orphan sweep failed", { error: String(err) }));
       runner.start();
       retention.start();

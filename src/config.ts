@@ -43,6 +43,7 @@ export const SETTINGS = {
   ocrLangDir: { flag: "ocr-lang-dir", env: "LEAPOCR_OCR_LANG_DIR", help: "Directory holding <lang>.traineddata files for extra OCR languages", default: "", schema: str() },
   leaseSeconds: { flag: "lease-seconds", env: "LEAPOCR_LEASE_SECONDS", help: "How long a worker's claim on a page lasts before another may take it", default: 120, schema: int(5, 3600) },
   uploadUrlTtlSeconds: { flag: "upload-url-ttl", env: "LEAPOCR_UPLOAD_URL_TTL", help: "Seconds a signed upload URL stays valid", default: 3600, schema: int(60, 7 * 86400) },
+  uploadExpiryHours: { flag: "upload-expiry-hours", env: "LEAPOCR_UPLOAD_EXPIRY_HOURS", help: "Hours a direct upload may stay unfinished (complete never called) before its job, parts and files are deleted, whatever the team's retention", default: 24, schema: int(1, 720) },
   urlFetchTimeoutSeconds: { flag: "url-fetch-timeout", env: "LEAPOCR_URL_FETCH_TIMEOUT", help: "Seconds allowed to download a document given by URL", default: 60, schema: int(1, 3600) },
   storage: { flag: "storage", env: "LEAPOCR_STORAGE", help: "Where files live: local (under the data dir) or s3 (any S3-compatible bucket)", default: "local", schema: v.picklist(["local", "s3"]) },
   s3Endpoint: { flag: "s3-endpoint", env: "LEAPOCR_S3_ENDPOINT", help: "S3 endpoint URL (empty for AWS; R2: https://<account>.r2.cloudflarestorage.com). Clients PUT uploads to it directly", default: "", schema: str() },

@@ -48,7 +48,7 @@ export class LocalStorage implements StoragePort {
     const file = this.path(key);
     await mkdir(dirname(file), { recursive: true });
     // Write then rename, so a crash never leaves a half-written file under the real key.
-    const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+    const tmp = `${file}.tmp-${crypto.randomUUID()}`;
     await writeFile(tmp, this.seal(bytes));
     await rename(tmp, file);
   }
@@ -103,22 +103,25 @@ export class LocalStorage implements StoragePort {
     return { uploadId };
   }
 
-  private signature(uploadId: string, partNumber: number, expires: number): string {
-    return hmacHex(this.signingKey, `PUT\n${uploadId}\n${partNumber}\n${expires}`);
+  private signature(uploadId: string, partNumber: number, expires: number, maxBytes: number): string {
+    return hmacHex(this.signingKey, `PUT\n${uploadId}\n${partNumber}\n${expires}\n${maxBytes}`);
   }
 
-  async presignParts(_key: string, uploadId: string, partCount: number, expiresAt: Date, baseUrl: string): Promise<PresignedPart[]> {
+  async presignParts(_key: string, uploadId: string, partSizes: number[], expiresAt: Date, baseUrl: string): Promise<PresignedPart[]> {
     const expires = Math.floor(expiresAt.getTime() / 1000);
-    return Array.from({ length: partCount }, (_, i) => {
+    return partSizes.map((size, i) => {
       const partNumber = i + 1;
-      const sig = this.signature(uploadId, partNumber, expires);
-      return { partNumber, url: `${baseUrl}${UPLOAD_PART_ROUTE}/${uploadId}/parts/${partNumber}?expires=${expires}&signature=${sig}` };
+      const sig = this.signature(uploadId, partNumber, expires, size);
+      return { partNumber, url: `${baseUrl}${UPLOAD_PART_ROUTE}/${uploadId}/parts/${partNumber}?expires=${expires}&size=${size}&signature=${sig}` };
     });
   }
 
-  /** Checks a part URL's signature and expiry; throws StorageError when it does not hold. */
-  verifyPartSignature(uploadId: string, partNumber: number, expires: number, signature: string, nowMs = Date.now()): void {
-    if (!Number.isFinite(expires) || !safeEqual(this.signature(uploadId, partNumber, expires), signature)) {
+  /**
+   * Checks a part URL's signature (which covers the part's largest size) and expiry; throws
+   * StorageError when it does not hold.
+   */
+  verifyPartSignature(uploadId: string, partNumber: number, expires: number, maxBytes: number, signature: string, nowMs = Date.now()): void {
+    if (!Number.isFinite(expires) || !Number.isSafeInteger(maxBytes) || !safeEqual(this.signature(uploadId, partNumber, expires, maxBytes), signature)) {
       throw new StorageError("bad_signature", "The upload URL's signature is not valid. Request a new upload URL.");
     }
     if (expires * 1000 < nowMs) {

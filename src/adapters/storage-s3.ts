@@ -148,12 +148,14 @@ export class S3Storage implements StoragePort {
     return { uploadId: res.UploadId };
   }
 
-  async presignParts(key: string, uploadId: string, partCount: number, expiresAt: Date, _baseUrl: string): Promise<PresignedPart[]> {
+  async presignParts(key: string, uploadId: string, partSizes: number[], expiresAt: Date, _baseUrl: string): Promise<PresignedPart[]> {
     const expiresIn = Math.max(1, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
+    // ContentLength is signed (X-Amz-SignedHeaders names content-length): the bucket refuses a
+    // part of any other size, so a URL cannot carry more than the declared file's share.
     return Promise.all(
-      Array.from({ length: partCount }, async (_, i) => ({
+      partSizes.map(async (size, i) => ({
         partNumber: i + 1,
-        url: await getSignedUrl(this.client, new UploadPartCommand({ Bucket: this.o.bucket, Key: this.key(key), UploadId: uploadId, PartNumber: i + 1 }), { expiresIn }),
+        url: await getSignedUrl(this.client, new UploadPartCommand({ Bucket: this.o.bucket, Key: this.key(key), UploadId: uploadId, PartNumber: i + 1, ContentLength: size }), { expiresIn }),
       })),
     );
   }

@@ -21,7 +21,11 @@ export interface StoragePort {
   list(prefix: string): Promise<string[]>;
 
   createMultipart(key: string): Promise<{ uploadId: string }>;
-  presignParts(key: string, uploadId: string, partCount: number, expiresAt: Date, baseUrl: string): Promise<PresignedPart[]>;
+  /**
+   * One URL per part. Part n may carry at most partSizes[n - 1] bytes: the local URLs sign the
+   * limit (the PUT route checks it), S3's sign the Content-Length (the bucket refuses another).
+   */
+  presignParts(key: string, uploadId: string, partSizes: number[], expiresAt: Date, baseUrl: string): Promise<PresignedPart[]>;
   /** Joins the parts, in order, into `key`. Throws StorageError when a part is missing or an ETag does not match. */
   completeMultipart(key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<{ size: number }>;
   abortMultipart(key: string, uploadId: string): Promise<void>;

@@ -47,10 +47,27 @@ export class RetentionScheduler {
     if (r.autoDeleteEnabled && r.retentionPeriodDays === 0) await dropJobSource(this.ctx, jobId);
   }
 
+  /**
+   * Direct uploads never completed within uploadExpiryHours: the job row's content, the parts and
+   * the unfinished multipart upload go, whatever the team's retention (an upload that is never
+   * completed would otherwise hold its parts forever). Runs in each pass and once at start.
+   */
+  async purgeAbandonedUploads(opts: { forget?: boolean } = {}): Promise<number> {
+    const { db, clock, config } = this.ctx;
+    const before = clock() - config.uploadExpiryHours * 3_600_000;
+    const abandoned = db.select({ id: jobs.id }).from(jobs).where(and(eq(jobs.stage, "awaiting_upload"), isNull(jobs.deletedAt), lt(jobs.createdAt, before))).all();
+    for (const job of abandoned) await purgeJob(this.ctx, job.id, "abandoned", SYSTEM_ACTOR, { forget: false });
+    if (abandoned.length > 0) {
+      this.ctx.logger.info("removed abandoned uploads", { count: abandoned.length });
+      if (opts.forget ?? true) forgetDeletedContent(this.ctx);
+    }
+    return abandoned.length;
+  }
+
   private async purgeExpired(): Promise<number> {
     const { db, clock, config } = this.ctx;
     const now = clock();
-    let purged = 0;
+    let purged = await this.purgeAbandonedUploads({ forget: false });
     for (const team of db.select({ id: teams.id }).from(teams).all()) {
       const r = teamRetention(this.ctx, team.id);
       if (!r.autoDeleteEnabled) continue;
@@ -68,8 +85,8 @@ export class RetentionScheduler {
         purged++;
       }
     }
-    if (purged > 0) forgetDeletedContent(this.ctx);
     if (purged > 0) this.ctx.logger.info("retention purged jobs", { count: purged });
+    if (purged > 0) forgetDeletedContent(this.ctx);
     return purged;
   }
 

@@ -13,7 +13,8 @@ import { forgetDeleted } from "../../db/client";
 import { recordAudit, type Actor } from "../audit/service";
 import { emitJobEvent } from "../webhooks/events";
 
-export type PurgeReason = "deleted" | "expired";
+/** deleted: by a caller; expired: the team's retention; abandoned: an upload never completed in time. */
+export type PurgeReason = "deleted" | "expired" | "abandoned";
 
 /** What a deleted job's file name becomes: the name can say as much as the document. */
 export const DELETED_FILE_NAME = "(deleted)";

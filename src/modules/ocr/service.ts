@@ -78,10 +78,12 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
   const partCount = Math.ceil(body.file_size / MAX_PART_BYTES);
   // Every part but the last is exactly ceil(size / parts) bytes: the JS SDK cuts the file that way.
   const chunkSize = Math.ceil(body.file_size / partCount);
-  const expiresAt = new Date(now + uploadUrlTtlSeconds * 1000);
+  // The part URLs never outlive the upload itself (abandoned uploads are purged after uploadExpiryHours).
+  const expiresAt = new Date(now + Math.min(uploadUrlTtlSeconds, ctx.config.uploadExpiryHours * 3600) * 1000);
   ctx.expectDocument(contentType);
   const { uploadId } = await ctx.storage.createMultipart(sourceKey(jobId));
-  const urls = await ctx.storage.presignParts(sourceKey(jobId), uploadId, partCount, expiresAt, baseUrl);
+  const partSizes = Array.from({ length: partCount }, (_, i) => Math.min(chunkSize, body.file_size - i * chunkSize));
+  const urls = await ctx.storage.presignParts(sourceKey(jobId), uploadId, partSizes, expiresAt, baseUrl);
   ctx.db.transaction((tx) => {
     insertDirectJob(ctx).run({
       id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, fileName: body.file_name, declaredContentType: contentType,
@@ -147,10 +149,26 @@ export async function completeDirectUpload(ctx: AppContext, auth: JobOwner, jobI
   if (numbers.size !== parts.length || parts.length !== expected || [...numbers].some((n) => n > expected)) {
     throw badRequest(`The upload has ${expected} part(s); list each of part_number 1..${expected} exactly once with its ETag.`);
   }
+  // Exactly one caller joins the parts: the one that takes the upload id off the row. Others,
+  // at the same moment or later, answer 409 (ten parallel calls gave 3 x 200 and a 500 before).
+  const uploadId = job.uploadId;
+  const claim = prepared(ctx.db, "ocr.claimUpload", (db) =>
+    db
+      .update(jobs)
+      .set({ uploadId: null })
+      .where(and(eq(jobs.id, sql.placeholder("id")), eq(jobs.stage, "awaiting_upload"), eq(jobs.uploadId, sql.placeholder("uploadId")), isNull(jobs.deletedAt)))
+      .returning({ id: jobs.id })
+      .prepare(),
+  ).get({ id: jobId, uploadId });
+  if (!claim) throw conflict(`The upload of job ${jobId} has already been completed.`);
+  // A failed join gives the upload back, so the client can complete again with the right parts.
+  const release = () =>
+    ctx.db.update(jobs).set({ uploadId }).where(and(eq(jobs.id, jobId), eq(jobs.stage, "awaiting_upload"), isNull(jobs.uploadId), isNull(jobs.deletedAt))).run();
   let size: number;
   try {
-    ({ size } = await ctx.storage.completeMultipart(sourceKey(jobId), job.uploadId, parts.map((p) => ({ partNumber: p.part_number, etag: p.etag }))));
+    ({ size } = await ctx.storage.completeMultipart(sourceKey(jobId), uploadId, parts.map((p) => ({ partNumber: p.part_number, etag: p.etag }))));
   } catch (err) {
+    release();
     if (err instanceof StorageError) throw badRequest(err.message);
     throw err;
   }
@@ -175,13 +193,19 @@ export async function completeDirectUpload(ctx: AppContext, auth: JobOwner, jobI
     }
     throw err;
   }
-  prepared(ctx.db, "ocr.queueUploadedJob", (db) =>
+  const queued = prepared(ctx.db, "ocr.queueUploadedJob", (db) =>
     db
       .update(jobs)
       .set({ stage: "queued", uploadId: null, sizeBytes: sql`${sql.placeholder("size")}`, updatedAt: sql`${sql.placeholder("now")}` })
-      .where(eq(jobs.id, sql.placeholder("id")))
+      .where(and(eq(jobs.id, sql.placeholder("id")), eq(jobs.stage, "awaiting_upload"), isNull(jobs.deletedAt)))
+      .returning({ id: jobs.id })
       .prepare(),
-  ).run({ id: jobId, size, now });
+  ).get({ id: jobId, size, now });
+  if (!queued) {
+    // Deleted (or expired) while its parts were being joined: the joined file goes too.
+    await ctx.storage.deletePrefix(`jobs/${jobId}`);
+    throw notFound(`Job ${jobId} not found.`);
+  }
   ctx.wakeWorkers();
   return { job_id: jobId, status: "pending" as const, message: "Upload completed successfully, processing started", created_at: iso(job.createdAt)! };
 }

@@ -65,16 +65,16 @@ for (const [name, make] of backends) {
       const st = make();
       const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("unused") });
       const { uploadId } = await st.createMultipart("jobs/mp/source");
-      const parts = await st.presignParts("jobs/mp/source", uploadId, 2, new Date(Date.now() + 60_000), `http://127.0.0.1:${server.port}`);
-      server.stop(true);
       const a = randomBytes(5 * 1024 * 1024);
       const b = randomBytes(1234);
+      const parts = await st.presignParts("jobs/mp/source", uploadId, [a.length, b.length], new Date(Date.now() + 60_000), `http://127.0.0.1:${server.port}`);
+      server.stop(true);
       const etags: string[] = [];
       if (st instanceof LocalStorage) {
         // Local URLs point at the server's PUT route; here we drive the same storage calls it makes.
         for (const [i, p] of parts.entries()) {
           const url = new URL(p.url);
-          st.verifyPartSignature(uploadId, p.partNumber, Number(url.searchParams.get("expires")), url.searchParams.get("signature")!);
+          st.verifyPartSignature(uploadId, p.partNumber, Number(url.searchParams.get("expires")), Number(url.searchParams.get("size")), url.searchParams.get("signature")!);
           etags.push(await st.writePart(uploadId, p.partNumber, i === 0 ? a : b));
         }
       } else {
