@@ -221,7 +221,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       if (headers) Object.assign(set.headers, headers);
       return body;
     })
-    .use(docsPlugin())
+    .use(docsPlugin({ publicUrl: config.publicUrl || undefined }))
     .use(healthRoutes(pkg.version, { readiness, metrics, metricsToken: config.metricsToken }))
     .use(uploadRoutes(ctx))
     .use(ocrRoutes(ctx, "/api/v1", true))

@@ -134,7 +134,10 @@ const isScoped = (path: string) => /\{(organization_id|team_id)\}/.test(path);
 const acceptsApiKey = (op: Op) => (op.op.security ?? doc.security ?? []).some((s: Json) => "apiKey" in s);
 /** Sessions work on the workspace (team and organization) routes and wherever the document says so; the SDK routes take keys only. */
 const acceptsSession = (op: Op) => isScoped(op.path) || (op.op.security ?? []).some((s: Json) => "bearer" in s || "sessionCookie" in s);
-const isPublic = (op: Op) => PUBLIC.has(op.key) || (Array.isArray(op.op.security) && op.op.security.length === 0);
+/** No credentials needed: `security: []`, or an empty requirement among the alternatives (metrics without a token). */
+const isPublic = (op: Op) => PUBLIC.has(op.key) || (Array.isArray(op.op.security) && (op.op.security.length === 0 || op.op.security.some((s: Json) => Object.keys(s).length === 0)));
+/** Public routes that answer 200 to anyone by design (probes and scrapers); other public routes need a signature or a body. */
+const OPEN = new Set(["GET /api/v1/health", "GET /api/v1/ready", "GET /metrics"]);
 const isMutation = (op: Op) => !["GET", "HEAD", "OPTIONS"].includes(op.method);
 
 /** B's data that appears in a body without having been in the request. */
@@ -228,7 +231,7 @@ describe("isolation over every documented route", () => {
       for (const [who, creds] of [["B's revoked key", { apiKey: bRevoked.secret }], ["B's expired key", { apiKey: bExpired.secret }], ["no credentials", {}]] as const) {
         const res = await call(op, bIds, creds);
         if (isPublic(op)) {
-          if (res.status >= 500 || (op.method !== "POST" && res.status < 300 && op.key !== "GET /api/v1/health")) problems.push(`${who} ${op.key}: ${res.status}`);
+          if (res.status >= 500 || (op.method !== "POST" && res.status < 300 && !OPEN.has(op.key))) problems.push(`${who} ${op.key}: ${res.status}`);
         } else if (res.status !== 401) {
           problems.push(`${who} ${op.method} ${res.url}: ${res.status}, expected 401: ${res.text.slice(0, 200)}`);
         } else if (res.body?.code !== "AUTHENTICATION_ERROR") {

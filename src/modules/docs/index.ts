@@ -14,6 +14,7 @@ import { openapi } from "@elysiajs/openapi";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { Elysia } from "elysia";
 import pkg from "../../../package.json" with { type: "json" };
+import { finishDocument } from "./finish";
 // No `exports` entry covers the browser bundle, hence the path into node_modules.
 import scalarBundlePath from "../../../node_modules/@scalar/api-reference/dist/browser/standalone.js" with { type: "file" };
 
@@ -22,6 +23,8 @@ export const DOCS_PATH = "/api/v1/docs";
 export interface DocsOptions {
   /** Where the UI is served; the JSON and the script live beneath it. Default /api/v1/docs. */
   path?: string;
+  /** The server's public URL (LEAPOCR_PUBLIC_URL); without it `servers` names the request's origin. */
+  publicUrl?: string;
 }
 
 type JsonSchemaObject = Record<string, unknown>;
@@ -60,7 +63,12 @@ export function docsPlugin(opts: DocsOptions = {}) {
   const specPath = `${path}/openapi.json`;
   const scriptPath = `${path}/scalar.js`;
 
+  const originOf = (request: Request) => (opts.publicUrl ? opts.publicUrl.replace(/\/+$/, "") : new URL(request.url).origin);
   return new Elysia({ name: "leapocr-docs", seed: path })
+    // The generated document, finished per request (servers from the origin; see finish.ts).
+    .onAfterHandle({ as: "global" }, ({ request, path: routePath, response }) => {
+      if (routePath === specPath && response && typeof response === "object" && !(response instanceof Response)) return finishDocument(response, originOf(request));
+    })
     .get(scriptPath, ({ request }) => serveScalarBundle(request), { detail: { hide: true } })
     .use(
       openapi({
@@ -74,12 +82,14 @@ export function docsPlugin(opts: DocsOptions = {}) {
             version: pkg.version,
             description:
               "Self-hostable document OCR server that speaks the LeapOCR v1 API. Authenticate with an API key in the X-API-KEY header.",
+            license: { name: "Apache-2.0", identifier: "Apache-2.0" },
           },
           components: {
             securitySchemes: {
               apiKey: { type: "apiKey", in: "header", name: "X-API-KEY" },
               bearer: { type: "http", scheme: "bearer", description: "Session token from POST /api/v1/auth/login" },
               sessionCookie: { type: "apiKey", in: "cookie", name: "leapocr_session", description: "Dashboard session; state-changing requests also need X-CSRF-Token" },
+              metricsToken: { type: "http", scheme: "bearer", description: "LEAPOCR_METRICS_TOKEN, when the operator set one" },
             },
           },
           security: [{ apiKey: [] }],
@@ -92,6 +102,9 @@ export function docsPlugin(opts: DocsOptions = {}) {
           withDefaultFonts: false,
           telemetry: false,
           hideClientButton: false,
+          // No developer toolbar, on loopback either (Scalar shows it on localhost by default).
+          showDeveloperTools: "never",
+          showToolbar: "never",
           agent: { disabled: true },
           mcp: { disabled: true },
           authentication: { preferredSecurityScheme: "apiKey" },

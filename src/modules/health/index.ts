@@ -35,7 +35,10 @@ const json = (status: number, body: unknown, headers: Record<string, string> = {
 /** Answers once the server can take work (migrations applied, worker started). */
 export const healthRoutes = (version: string, ops?: OpsOptions) => {
   const app = new Elysia({ name: "health" })
-    .get("/api/v1/health", () => ({ status: "ok" as const, version }), { response: { 200: Health }, detail: { summary: "Health", tags: ["SDK"] } })
+    .get("/api/v1/health", () => ({ status: "ok" as const, version }), {
+      response: { 200: Health },
+      detail: { summary: "Health", description: "Answers 200 while the process runs (also at /health, where the SDKs call it). No credentials needed.", tags: ["SDK"], security: [] },
+    })
     .get("/health", () => ({ status: "ok" as const, version }), { response: { 200: Health }, detail: { hide: true } });
   if (!ops) return app;
   return app
@@ -57,7 +60,7 @@ export const healthRoutes = (version: string, ops?: OpsOptions) => {
           { "retry-after": "5" },
         );
       },
-      { detail: { hide: true } },
+      { detail: { summary: "Readiness", description: "200 once the database, storage and workers can take work; 503 with the failed checks (and Retry-After) otherwise. For load balancers; no credentials needed.", tags: ["Operations"], security: [] } },
     )
     .get(
       "/metrics",
@@ -68,6 +71,13 @@ export const healthRoutes = (version: string, ops?: OpsOptions) => {
         }
         return new Response(ops.metrics.registry.render(), { headers: { "content-type": CONTENT_TYPE } });
       },
-      { detail: { hide: true } },
+      {
+        detail: {
+          summary: "Prometheus metrics",
+          description: "Jobs, pages, model routes, storage and HTTP metrics in the Prometheus text format. Needs `Authorization: Bearer <LEAPOCR_METRICS_TOKEN>` when the operator set a token; 404 when metrics are switched off.",
+          tags: ["Operations"],
+          security: [{}, { metricsToken: [] }],
+        },
+      },
     );
 };

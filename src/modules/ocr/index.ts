@@ -19,7 +19,7 @@ function baseUrlOf(ctx: AppContext, request: Request): string {
 }
 
 export const ocrRoutes = (ctx: AppContext, prefix: string, documented: boolean) => {
-  const detail = (summary: string, description: string) => ({ summary, description, tags: ["SDK"], hide: !documented, security: [{ apiKey: [] }] });
+  const detail = (summary: string, description: string) => ({ summary, description, tags: ["SDK"], security: [{ apiKey: [] }], ...(documented ? {} : { hide: true }) });
   return new Elysia({ prefix, name: `ocr${prefix}` })
     .use(apiKeyGuard(ctx))
     .post("/ocr/uploads/direct", ({ auth, body, request }) => ocr.createDirectUpload(ctx, auth, body, baseUrlOf(ctx, request)), {

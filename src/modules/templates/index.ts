@@ -41,13 +41,13 @@ export const templateRoutes = (ctx: AppContext) =>
       team: "templates:read",
       params: WorkspaceParams,
       response: { 200: m.TemplateStatsResponse, ...errors },
-      detail: { summary: "Template statistics", tags, security },
+      detail: { summary: "Template statistics", description: "How many templates the team has, by format, and how often they were used.", tags, security },
     })
     .get("/:id", ({ team, params }) => t.getTemplate(ctx, team.id, params.id), {
       team: "templates:read",
       params: m.TemplateIdPath,
       response: { 200: m.TemplateResponse, ...errors },
-      detail: { summary: "Get a template", tags, security },
+      detail: { summary: "Get a template", description: "One template with its options (format, model, instructions, schema) and usage.", tags, security },
     })
     .put("/:id", ({ team, params, body, actor }) => t.updateTemplate(ctx, team.id, params.id, body, actor), {
       team: "templates:write",
@@ -73,5 +73,5 @@ export const templateRoutes = (ctx: AppContext) =>
       team: "templates:write",
       params: m.TemplateIdPath,
       response: { 200: m.TemplateResponse, ...errors },
-      detail: { summary: "Toggle favorite", tags, security },
+      detail: { summary: "Toggle favorite", description: "Marks the template as a favorite, or unmarks it; favorites can be listed with `favorite=true`.", tags, security },
     });

@@ -48,8 +48,9 @@ export const uploadRoutes = (ctx: AppContext) =>
       response: { 200: v.string(), 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 413: ErrorResponse },
       detail: {
         summary: "Upload one part (signed URL)",
-        description: "Target of the `upload_url`s from /ocr/uploads/direct when files are stored on local disk. Needs no API key; answers an `ETag` header. A part larger than its share of the declared `file_size` (`end_byte - start_byte + 1`) answers 413.",
+        description: "Target of the `upload_url`s from /ocr/uploads/direct when files are stored on local disk. Needs no API key: the URL's `expires` and `signature` authorise it. Answers an `ETag` header. A part larger than its share of the declared `file_size` (`end_byte - start_byte + 1`) answers 413.",
         tags: ["SDK"],
+        security: [],
       },
     },
   );

@@ -67,7 +67,7 @@ export const webhookRoutes = (ctx: AppContext) =>
           team: "webhooks:read",
           params: m.WebhookIdPath,
           response: { 200: m.WebhookResponse, ...errors },
-          detail: { summary: "Get a webhook subscription", tags, security },
+          detail: { summary: "Get a webhook subscription", description: "One subscription: its URL, events and state. Never the secret.", tags, security },
         })
         .put("/:id", ({ team, params, body, actor }) => webhooks.updateWebhook(ctx, team, params.id, body, actor), {
           team: "webhooks:write",
