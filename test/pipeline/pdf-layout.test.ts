@@ -237,6 +237,25 @@ describe("text clean-up", () => {
   });
 });
 
+describe("headings", () => {
+  test("a line of body text is no heading for one big glyph in it", () => {
+    const out = md([...body(72, 100, 8), g("\u2211", 72, 203, 24), g("of the monthly figures gives the total for the whole period", 90, 200), ...body(72, 220, 6, 80, 2)]);
+    expect(out).not.toMatch(/^#/m);
+    expect(out).toContain("of the monthly figures gives the total");
+  });
+
+  test("a bold row of column names over a single row of figures is no heading", () => {
+    const head = [g("Description", 72, 200, 10, { bold: true }), g("Qty", 330, 200, 10, { bold: true }), g("Price", 450, 200, 10, { bold: true })];
+    const out = md([...body(72, 100, 6), ...head, g("Annual maintenance visit", 72, 214), g("1", 330, 214), g("385.00", 450, 214), ...body(72, 250, 6, 80, 2)]);
+    expect(out).not.toMatch(/^#/m);
+    expect(out).toContain("Description");
+  });
+
+  test("a numbered section title with its number set apart is still a heading", () => {
+    expect(md([...body(72, 100, 6), g("2", 72, 200, 14, { bold: true }), g("Methods", 100, 200, 14, { bold: true }), ...body(72, 220, 6, 80, 2)])).toMatch(/^#{1,3} 2 Methods$/m);
+  });
+});
+
 describe("tables", () => {
   /** A row of cells at the given x positions on one baseline. */
   const row = (y: number, cells: Array<[string, number]>, size = 9) => cells.map(([t, x]) => g(t, x, y, size));

@@ -92,7 +92,7 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
     if (row.length === 0) continue;
     row.sort((a, b) => a.x - b.x);
     row = readOverprintOnce(row);
-    let cur: (Seg & { n: number; boldChars: number }) | null = null;
+    let cur: (Seg & { n: number; boldChars: number; sizes: Map<number, number> }) | null = null;
     for (const g of row) {
       const gap = cur ? g.x - cur.x1 : Infinity;
       const chars = g.str.trim().length;
@@ -105,12 +105,12 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
       if (cur && !dropCap && !formula && gap < Math.max(g.size, cur.size) * 0.9) {
         cur.text = joinRun(cur.text, g.str, gap, g.size);
         cur.x1 = Math.max(cur.x1, g.x + g.width);
-        cur.size = Math.max(cur.size, g.size);
+        cur.sizes.set(g.size, (cur.sizes.get(g.size) ?? 0) + chars);
         cur.n += chars;
         if (g.bold) cur.boldChars += chars;
       } else {
         if (cur) segs.push(finishSeg(cur));
-        cur = { x0: g.x, x1: g.x + g.width, y: row[0]!.y, size: g.size, bold: false, text: g.str, n: chars, boldChars: g.bold ? chars : 0, ...(g.math === "display" ? { math: true } : {}) };
+        cur = { x0: g.x, x1: g.x + g.width, y: row[0]!.y, size: g.size, bold: false, text: g.str, n: chars, boldChars: g.bold ? chars : 0, sizes: new Map([[g.size, chars]]), ...(g.math === "display" ? { math: true } : {}) };
       }
     }
     if (cur) segs.push(finishSeg(cur));
@@ -241,7 +241,16 @@ export function composeAccents(text: string): string {
   });
 }
 
-function finishSeg(s: Seg & { n: number; boldChars: number }): Seg {
+/** The size most of the characters are set in: one big glyph (an integral sign) does not make a line big. */
+function dominantSize(sizes: Map<number, number>, fallback: number): number {
+  let best = fallback;
+  let most = -1;
+  for (const [size, n] of sizes) if (n > most || (n === most && size > best)) [best, most] = [size, n];
+  return best;
+}
+
+function finishSeg(s: Seg & { n: number; boldChars: number; sizes: Map<number, number> }): Seg {
+  s.size = dominantSize(s.sizes, s.size);
   if (s.math) return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: false, text: `$$${s.text}$$`, math: true };
   // TeX sets double quotes as two single ones: ‘‘quoted’’ reads as “quoted”.
   const text = composeAccents(s.text.replace(/\s+/g, " ").replace(/\u2018\u2018/g, "\u201c").replace(/\u2019\u2019/g, "\u201d").trim());
@@ -407,7 +416,9 @@ function toLines(segs: Seg[]): Line[] {
       l.cells.push(s);
       l.x0 = Math.min(l.x0, s.x0);
       l.x1 = Math.max(l.x1, s.x1);
-      l.size = Math.max(l.size, s.size);
+      const sizes = new Map<number, number>();
+      for (const c of l.cells) sizes.set(c.size, (sizes.get(c.size) ?? 0) + c.text.length);
+      l.size = dominantSize(sizes, l.size);
       l.bold &&= s.bold;
       l.math = !!(l.math || s.math);
     } else lines.push({ ...s, cells: [s] });
@@ -915,6 +926,10 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
   const text = (b: Block) => joinLines(b.lines);
   const headingLike = (b: Block) => {
     if (b.type !== "paragraph" || b.lines.length > 3 || b.lines.some((l) => l.math)) return false;
+    // A row of cells spread along the line is a table's header or a label and its value, not a
+    // title ("1  Introduction", a number set apart from its title, is one).
+    const spread = (l: Line) => l.cells.some((c, i) => i > 0 && c.x0 - l.cells[i - 1]!.x1 > 2 * l.size);
+    if (b.lines.some((l) => spread(l) && !(l.cells.length === 2 && /^(\d+(\.\d+)*\.?|[A-Z]\.|[IVX]+\.)$/.test(l.cells[0]!.text)))) return false;
     const t = text(b);
     // A heading starts a thought: a line starting in lower case continues a sentence.
     if (t.length > 200 || !/\p{L}/u.test(t) || /^\p{Ll}/u.test(t)) return false;
