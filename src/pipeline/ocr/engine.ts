@@ -1,6 +1,29 @@
 import { existsSync } from "node:fs";
 import type { RecognizeRequest, WorkerReply } from "./protocol.ts";
 import type { OcrEngine, OcrEngineOptions, OcrResult } from "./types.ts";
+import type { GreyImage } from "./upright.ts";
+import { loadSharp } from "../../lib/sharp";
+
+/**
+ * The page's grey pixels at full size, for the worker to measure skew and find the text for
+ * orientation detection (decoded by sharp off the JS thread; Tesseract's wasm decoder gives no
+ * access to its pixels). Null when sharp cannot read the image: it is then read as it is.
+ */
+async function greyPixels(image: Uint8Array): Promise<GreyImage | null> {
+  try {
+    const sharp = await loadSharp();
+    const { data, info } = await sharp(image, { failOn: "error", limitInputPixels: 100_000_000 })
+      .flatten({ background: "#ffffff" })
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 1) return null;
+    // A copy of our own: sharp's buffers cannot be transferred to a worker.
+    return { data: new Uint8Array(data), width: info.width, height: info.height };
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Where the worker script is. Under `bun run`/`bun test` it is this directory's
@@ -52,6 +75,7 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
   const count = Math.max(1, Math.floor(opts.workers ?? 1));
   const langs = opts.langs && opts.langs.length > 0 ? [...opts.langs] : ["eng"];
   const defaultLang = langs.includes("eng") ? "eng" : langs[0]!;
+  const upright = opts.upright ?? true;
   const slots: Slot[] = Array.from({ length: count }, () => ({ worker: null, job: null, pages: 0 }));
   const queue: Job[] = [];
   let nextId = 1;
@@ -111,8 +135,10 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       // A copy of our own to transfer: the caller's buffer must not be detached (and a Node
       // Buffer may be a view into a shared pool, which cannot be transferred at all).
       const image = new Uint8Array(job.req.image);
+      const transfer: ArrayBuffer[] = [image.buffer];
+      if (job.req.grey) transfer.push(job.req.grey.data.buffer as ArrayBuffer);
       try {
-        w.postMessage({ ...job.req, type: "recognize", id, image } satisfies RecognizeRequest, [image.buffer]);
+        w.postMessage({ ...job.req, type: "recognize", id, image } satisfies RecognizeRequest, transfer);
       } catch (err) {
         job.reject(err instanceof Error ? err : new Error(String(err)));
         continue;
@@ -123,12 +149,14 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
   }
 
   return {
-    recognize(image, ropts) {
-      if (closed) return Promise.reject(new Error("OCR engine is closed"));
-      if (!(image instanceof Uint8Array) || image.length === 0) return Promise.reject(new Error("OCR needs image bytes"));
+    async recognize(image, ropts) {
+      if (closed) throw new Error("OCR engine is closed");
+      if (!(image instanceof Uint8Array) || image.length === 0) throw new Error("OCR needs image bytes");
       const lang = ropts?.lang?.trim() || defaultLang;
+      const grey = upright ? await greyPixels(image) : null;
+      if (closed) throw new Error("OCR engine is closed");
       return new Promise<OcrResult>((resolve, reject) => {
-        queue.push({ req: { type: "recognize", image, lang }, resolve, reject });
+        queue.push({ req: { type: "recognize", image, lang, ...(grey ? { grey } : {}) }, resolve, reject });
         pump();
       });
     },

@@ -1,5 +1,6 @@
 // Messages between the OCR engine (main thread) and tesseract-worker.ts. Types only.
 import type { OcrResult } from "./types.ts";
+import type { GreyImage } from "./upright.ts";
 
 export interface WorkerInit {
   type: "init";
@@ -14,6 +15,8 @@ export interface RecognizeRequest {
   image: Uint8Array;
   /** Tesseract language string, e.g. "eng" or "deu+eng". */
   lang: string;
+  /** The page's grey pixels (any size): given, the page is turned upright before it is read. */
+  grey?: GreyImage;
 }
 
 export type WorkerRequest = WorkerInit | RecognizeRequest;

@@ -1,18 +1,24 @@
 /**
- * OCR worker: drives tesseract.js-core (Tesseract 5 compiled to WebAssembly, SIMD, LSTM-only
- * build) directly, without tesseract.js's own worker loader (which resolves files from
+ * OCR worker: drives tesseract.js-core (Tesseract 5 compiled to WebAssembly, SIMD build with the
+ * legacy engine, which orientation detection needs; pages are read by the LSTM engine) directly, without tesseract.js's own worker loader (which resolves files from
  * node_modules at run time and so fails inside a `bun build --compile` executable).
  *
- * The .wasm and the English traineddata are imported as file assets, so the compiled binary
+ * Before a page is read it is turned upright (upright.ts): the skew is measured on its grey
+ * pixels, the quarter turn found by Tesseract's OSD on a band of it, and Tesseract turns the
+ * image by both before recognising; boxes are mapped back to the page as uploaded.
+ *
+ * The .wasm, the English traineddata and osd.traineddata are imported as file assets, so the compiled binary
  * embeds them and nothing is ever fetched. This file must be passed to `bun build --compile`
  * as an extra entrypoint (see index.ts).
  */
-import wasmPath from "tesseract.js-core/tesseract-core-simd-lstm.wasm" with { type: "file" };
+import wasmPath from "tesseract.js-core/tesseract-core-simd.wasm" with { type: "file" };
 import engPath from "@tesseract.js-data/eng/4.0.0_best_int/eng.traineddata.gz" with { type: "file" };
-import TesseractCore from "tesseract.js-core/tesseract-core-simd-lstm.js";
+import osdPath from "@tesseract.js-data/osd/4.0.0_best_int/osd.traineddata.gz" with { type: "file" };
+import TesseractCore from "tesseract.js-core/tesseract-core-simd.js";
 import type { RecognizeRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
 import type { Box, OcrLine, OcrParagraph, OcrResult, OcrWord } from "./types.ts";
 import { unionBox } from "./boxes.ts";
+import { boxToUploaded, estimateSkew, MIN_SKEW, pgm, type GreyImage, type Uprighting } from "./upright.ts";
 
 declare const self: Worker;
 
@@ -21,6 +27,7 @@ const RIL_BLOCK = 0;
 const RIL_PARA = 1;
 const RIL_TEXTLINE = 2;
 const RIL_WORD = 3;
+const OEM_TESSERACT_ONLY = 0;
 const OEM_LSTM_ONLY = 1;
 const PSM_AUTO = 3;
 const TESSDATA = "/tessdata";
@@ -29,6 +36,7 @@ let config: WorkerInit = { type: "init", langs: ["eng"] };
 let mod: any = null;
 let api: any = null;
 let currentLang = "";
+let osdApi: any = null;
 const loaded = new Set<string>();
 
 async function loadModule(): Promise<any> {
@@ -95,6 +103,69 @@ function pngSize(b: Uint8Array): { width: number; height: number } | null {
   return { width: dv.getUint32(16), height: dv.getUint32(20) };
 }
 
+/**
+ * Orientation detection classifies at least this many characters (Tesseract's
+ * min_characters_to_try, default 50) and at most five times as many, stopping once it is sure.
+ * 20 keeps it to a tenth of a page's reading time and was right on every page measured
+ * (test/pipeline/ocr-orientation.test.ts, bench/ocr.ts).
+ */
+const OSD_MIN_CHARACTERS = 20;
+/**
+ * A quarter turn is made only when its score beats the next best by this much (Tesseract's
+ * min_orientation_margin for `--psm 1` is 7; with fewer characters tried the margins are smaller).
+ * Below it the page is read as it is: a wrong turn would lose the whole page.
+ */
+const MIN_ORIENTATION_MARGIN = 5;
+/** Tesseract's OSD orientation_id -> degrees clockwise that turn the page upright. */
+const OSD_TURN = [0, 270, 180, 90];
+/** Degrees clockwise -> the EXIF orientation tesseract.js-core's SetImageFile applies (1 = as is). */
+const EXIF_FOR_TURN: Record<number, number> = { 0: 1, 90: 6, 180: 3, 270: 8 };
+
+function ensureOsd(): any {
+  if (osdApi) return osdApi;
+  const next = new mod.TessBaseAPI();
+  if (next.Init(TESSDATA, "osd", OEM_TESSERACT_ONLY) !== 0) {
+    mod.destroy(next);
+    throw new Error("Tesseract could not load its orientation model (osd.traineddata)");
+  }
+  next.SetVariable("debug_file", "/dev/null");
+  next.SetVariable("min_characters_to_try", String(OSD_MIN_CHARACTERS));
+  osdApi = next;
+  return osdApi;
+}
+
+let osdLoaded = false;
+
+/** Degrees clockwise (0, 90, 180, 270) that turn the text in `band` of the page upright; 0 when unsure. */
+async function detectTurn(grey: GreyImage, band: { x: number; y: number; width: number; height: number }): Promise<number> {
+  if (!osdLoaded) {
+    mod.FS.writeFile(`${TESSDATA}/osd.traineddata`, Bun.gunzipSync(await Bun.file(osdPath).bytes()));
+    osdLoaded = true;
+  }
+  const osd = ensureOsd();
+  mod.FS.writeFile("/input", pgm(grey, band));
+  const results = new mod.OSResults();
+  try {
+    if (osd.SetImageFile(1, 0) === 1) return 0;
+    // False when there are too few characters to judge.
+    if (!osd.DetectOS(results)) return 0;
+    const best = results.best_result;
+    return best.oconfidence >= MIN_ORIENTATION_MARGIN ? (OSD_TURN[best.orientation_id] ?? 0) : 0;
+  } finally {
+    mod.destroy(results);
+    osd.Clear();
+    mod.FS.unlink("/input");
+  }
+}
+
+/** How to turn the page before reading it: a quarter turn from OSD, then minus its measured skew. */
+async function uprighting(grey: GreyImage): Promise<Uprighting> {
+  const skew = estimateSkew(grey);
+  const deskew = Math.abs(skew.angle) >= MIN_SKEW ? -skew.angle : 0;
+  const rotation = skew.textBand ? await detectTurn(grey, skew.textBand) : 0;
+  return { rotation, deskew };
+}
+
 function toBox(bb: { x0: number; y0: number; x1: number; y1: number }): Box {
   return { x: bb.x0, y: bb.y0, width: bb.x1 - bb.x0, height: bb.y1 - bb.y0 };
 }
@@ -114,16 +185,21 @@ function clamp01(c: number): number {
   return Math.min(1, Math.max(0, c / 100));
 }
 
-function recognize(req: RecognizeRequest): OcrResult {
+async function recognize(req: RecognizeRequest): Promise<OcrResult> {
+  const turn: Uprighting = req.grey ? await uprighting(req.grey) : { rotation: 0, deskew: 0 };
   mod.FS.writeFile("/input", req.image);
-  // 1 = EXIF orientation "normal", 0 = no rotation. Returns 1 when Leptonica cannot read it.
-  if (api.SetImageFile(1, 0) === 1) throw new Error("could not decode the image");
+  // The EXIF orientation turns the page by quarters, the angle (radians, clockwise) deskews it
+  // about its centre at the same size. Returns 1 when Leptonica cannot read the image.
+  if (api.SetImageFile(EXIF_FOR_TURN[turn.rotation] ?? 1, (turn.deskew * Math.PI) / 180) === 1) throw new Error("could not decode the image");
   mod.FS.unlink("/input");
-  let size = pngSize(req.image);
+  let size = pngSize(req.image) ?? (req.grey ? { width: req.grey.width, height: req.grey.height } : null);
   if (!size) {
     const pix = api.GetInputImage?.();
     size = { width: pix?.get_w?.() ?? 0, height: pix?.get_h?.() ?? 0 };
   }
+  const { width, height } = size;
+  // Boxes are read on the turned page and reported on the page as uploaded.
+  const place = (bb: { x0: number; y0: number; x1: number; y1: number }) => boxToUploaded(toBox(bb), turn, width, height);
   if (api.Recognize(null) !== 0) throw new Error("recognition failed");
 
   // Walk the result word by word (much cheaper than GetJSONText/GetHOCRText, and gives the
@@ -154,14 +230,14 @@ function recognize(req: RecognizeRequest): OcrResult {
               line = {
                 text: "",
                 confidence: 0,
-                bounds: toBox(it.getBoundingBox(RIL_TEXTLINE)),
+                bounds: place(it.getBoundingBox(RIL_TEXTLINE)),
                 words: [],
                 fontHeight: Math.round(Number(ra.row_height) * 10) / 10,
               };
               para.push(line);
             }
             newPara = newLine = false;
-            line.words.push({ text, confidence: clamp01(it.Confidence(RIL_WORD)), bounds: toBox(it.getBoundingBox(RIL_WORD)) });
+            line.words.push({ text, confidence: clamp01(it.Confidence(RIL_WORD)), bounds: place(it.getBoundingBox(RIL_WORD)) });
           }
         }
         if (!it.Next(RIL_WORD)) break;
@@ -189,9 +265,10 @@ function recognize(req: RecognizeRequest): OcrResult {
   return {
     text: paragraphs.map((p) => p.text).join("\n\n"),
     confidence: weighted(allWords),
-    width: size.width,
-    height: size.height,
+    width,
+    height,
     paragraphs,
+    upright: turn,
   };
 }
 
@@ -208,7 +285,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
     let reply: WorkerReply;
     try {
       await ensureApi(msg.lang);
-      reply = { type: "result", id: msg.id, result: recognize(msg) };
+      reply = { type: "result", id: msg.id, result: await recognize(msg) };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       // An Emscripten abort or a wasm trap leaves the module in an unknown state.

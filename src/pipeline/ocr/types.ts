@@ -36,6 +36,11 @@ export interface OcrResult {
   width: number;
   height: number;
   paragraphs: OcrParagraph[];
+  /**
+   * How the page was turned before it was read (degrees clockwise: a quarter turn, then the
+   * deskew). Boxes, width and height refer to the page as given, not to the turned one.
+   */
+  upright?: { rotation: number; deskew: number };
 }
 
 export interface OcrEngine {
@@ -50,6 +55,11 @@ export interface OcrEngineOptions {
   workers?: number;
   /** Languages that may be asked for (default ["eng"]). */
   langs?: string[];
+  /**
+   * Turn scanned pages upright (quarter turns by orientation detection, skew up to 16 degrees)
+   * before reading them. Default true.
+   */
+  upright?: boolean;
   /** Directory with <lang>.traineddata or <lang>.traineddata.gz for languages other than the embedded eng. */
   langDataDir?: string;
 }
