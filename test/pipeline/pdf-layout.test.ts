@@ -127,6 +127,10 @@ describe("page furniture is decided by the document, not by one page's geometry"
   test("a repository's download stamp is not part of the document", () => {
     const out = md([...body(72, 100, 40), g("Downloaded from http://tobaccocontrol.bmj.com/ on July 8, 2025 - Published by group.bmj.com", 58, 770, 7)]);
     expect(out).not.toContain("Downloaded from");
+    // Up the side margin, as repositories stamp it.
+    const side = md([...body(72, 100, 40), g("Downloaded from jipm.irandoc.ac.ir at 6:51 IRST on Monday November 11th 2019", 20, 600, 7, { horizontal: false, angle: 90 })]);
+    expect(side).not.toContain("Downloaded from");
+    expect(md([...body(72, 100, 40), g("Downloaded from the archive, the files were checked twice.", 72, 600)])).toContain("Downloaded from the archive");
   });
 });
 

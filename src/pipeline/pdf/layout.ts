@@ -693,7 +693,8 @@ function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: 
  * table's (a header repeated on every page of a long table) and is kept.
  */
 function markFurniture(segs: Seg[], height: number, ctx: DocumentContext): Set<Seg> {
-  const out = new Set<Seg>();
+  // A stamp often runs up the page's side margin: it goes wherever it is.
+  const out = new Set<Seg>(segs.filter((s) => DOWNLOAD_STAMP.test(s.text)));
   const tol = Math.max(6, height * 0.015);
   for (const { edge, rows } of edgeRows(segs, height)) {
     const others = [...ctx.neighbours].flatMap(([page, lines]) => lines.filter((l) => l.edge === edge).map((l) => ({ ...l, page })));
@@ -705,7 +706,7 @@ function markFurniture(segs: Seg[], height: number, ctx: DocumentContext): Set<S
       const offset = edge === "top" ? row.y : height - row.y;
       const inner = rows[i + 1];
       const noText = !/[\p{L}\p{N}]/u.test(row.text);
-      const stamp = /^(this (article|document|file|paper) was )?downloaded from\b|^download(ed)? (date|on)\b/i.test(row.text);
+      const stamp = DOWNLOAD_STAMP.test(row.text);
       const furniture =
         noText ||
         stamp ||
@@ -720,6 +721,9 @@ function markFurniture(segs: Seg[], height: number, ctx: DocumentContext): Set<S
   }
   return out;
 }
+
+/** A repository's download stamp: "Downloaded from <host> ...", "Download date: ...". */
+const DOWNLOAD_STAMP = /^(this (article|document|file|paper) was )?downloaded from:?\s+(https?:\/\/)?[\w-]+(\.[\w-]+)+|^download(ed)? date\s*:/i;
 
 /** Two rows of several cells that start, end or centre at the same places: rows of one table. */
 function linesUp(a: Line, b: Line): boolean {
