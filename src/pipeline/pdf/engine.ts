@@ -48,6 +48,11 @@ const NEIGHBOURS = 2;
 class PdfjsDocument implements PdfDocumentHandle {
   /** Each page's edge lines once read: a few short strings per page, kept while the document is open. */
   private edges = new Map<number, Promise<EdgeLine[]>>();
+  /**
+   * Text runs of pages read as neighbours, kept for when the page itself is asked for (pages
+   * are mostly asked in order): a handful at most, the oldest let go first.
+   */
+  private ahead = new Map<number, Glyphs[]>();
 
   constructor(private doc: PDFDocumentProxy) {}
 
@@ -71,7 +76,11 @@ class PdfjsDocument implements PdfDocumentHandle {
     try {
       const viewport = page.getViewport({ scale: 1 });
       const reading = readSignals(page);
-      const glyphs = await readGlyphs(page, reading.then((s) => s.boldFonts));
+      const early = this.ahead.get(pageNumber);
+      this.ahead.delete(pageNumber);
+      const glyphs = early
+        ? await reading.then((s) => early.map((g) => ({ ...g, bold: s.boldFonts.has(g.font) })))
+        : await readGlyphs(page, reading.then((s) => s.boldFonts));
       const signals = await reading;
       if (!this.edges.has(pageNumber)) this.edges.set(pageNumber, Promise.resolve(edgeLines(glyphs, viewport.width, viewport.height)));
       const scale = dpi / 72;
@@ -112,7 +121,11 @@ class PdfjsDocument implements PdfDocumentHandle {
       if (!lines) {
         lines = this.doc.getPage(n).then(async (page) => {
           try {
-            return edgeLines(await readGlyphs(page, Promise.resolve(new Set())), page.getViewport({ scale: 1 }).width, page.getViewport({ scale: 1 }).height);
+            const glyphs = await readGlyphs(page, Promise.resolve(new Set()));
+            this.ahead.set(n, glyphs);
+            if (this.ahead.size > 2 * NEIGHBOURS) this.ahead.delete(this.ahead.keys().next().value!);
+            const { width, height } = page.getViewport({ scale: 1 });
+            return edgeLines(glyphs, width, height);
           } finally {
             page.cleanup();
           }
