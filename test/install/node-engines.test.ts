@@ -19,7 +19,7 @@ test("package.json's engines.node minimum is admitted by every locked package an
     .filter(([name, p]) => name !== "" && forHere(p) && p.engines && !Array.isArray(p.engines) && p.engines.node && !Bun.semver.satisfies(min!, p.engines.node))
     .map(([name, p]) => `${name} wants node ${(p.engines as { node: string }).node}`);
   expect(refusing).toEqual([]);
-  const [major, minor] = min!.split(".");
+  const [major, minor] = min!.split(".") as [string, string];
   expect(await Bun.file(join(root, "README.md")).text()).toContain(`Node ${major}.${minor} or later`);
   expect((await Bun.file(join(root, ".nvmrc")).text()).trim()).toBe(major);
 });
