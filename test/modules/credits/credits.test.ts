@@ -1,13 +1,19 @@
 /** Credits: the ledger, balance, limit with 402 LESS_CREDITS, grants by API and CLI, organization views; errors and security. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { samplePdf, startWorkspace, type Workspace } from "../jobs/harness";
+import { samplePdf, startReceiver, startWorkspace, type Receiver, type Workspace } from "../jobs/harness";
 import { runCreditsCli } from "../../../src/modules/credits/cli";
 
 let w: Workspace;
+/** The URL upload below goes to a loopback host the server trusts: tests connect to loopback only. */
+let rx: Receiver;
 beforeAll(async () => {
-  w = await startWorkspace();
+  rx = startReceiver();
+  w = await startWorkspace({ urlAllowHosts: rx.hostPort });
 });
-afterAll(() => w.close());
+afterAll(async () => {
+  await w.close();
+  rx.close();
+});
 
 const orgBase = () => `/api/v1/organizations/${w.tenant.orgId}/credits`;
 
@@ -50,7 +56,7 @@ describe("happy", () => {
     const refused = await w.client.call("POST", "/ocr/uploads/direct", { file_name: "e.pdf", file_size: 100, content_type: "application/pdf" });
     expect(refused.status).toBe(402);
     expect(refused.body.code).toBe("LESS_CREDITS");
-    expect((await w.client.call("POST", "/ocr/uploads/url", { url: "http://93.184.216.34/x.pdf" })).status).toBe(402);
+    expect((await w.client.call("POST", "/ocr/uploads/url", { url: `http://${rx.hostPort}/x.pdf` })).status).toBe(402);
     await runCreditsCli("grant", { team: w.tenant.teamId, amount: "20", "data-dir": w.t.dataDir }, () => {});
     expect((await w.client.call("POST", "/ocr/uploads/direct", { file_name: "e.pdf", file_size: 100, content_type: "application/pdf" })).status).toBe(200);
     const lines: string[] = [];

@@ -1,0 +1,101 @@
+/**
+ * Preloaded for every test (bunfig.toml): the test suite may connect to loopback only. The
+ * outbound paths the server and its libraries use are wrapped: fetch, node:net and node:tls
+ * connections (node:http's go through net.Socket.prototype.connect in Bun) and Bun.connect. A
+ * connection anywhere else is refused before it is made and recorded, and the test during which
+ * it happened fails (afterEach), even when the server swallowed the error (a webhook delivery, a
+ * health check). Chromium runs in its own process and is not covered; it only loads the
+ * loopback server's pages.
+ */
+import { afterEach } from "bun:test";
+import net from "node:net";
+import tls from "node:tls";
+import { embeddedIpv4, ipv6Groups } from "../../src/lib/url-fetch";
+
+const offenders: string[] = [];
+
+/** Names that reach this machine, or nothing at all (RFC 6761: .invalid never resolves). */
+function isLoopbackName(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  return h === "localhost" || h.endsWith(".localhost") || h.endsWith(".invalid");
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "");
+  if (net.isIP(h) === 4) return h.startsWith("127.");
+  const groups = ipv6Groups(h);
+  if (groups) return groups.every((g, i) => g === (i === 7 ? 1 : 0)) || embeddedIpv4(groups).some((v4) => v4.startsWith("127."));
+  return isLoopbackName(h);
+}
+
+function refuse(what: string, host: string): Error {
+  const message = `net-guard: ${what} to ${host} refused; tests may connect to loopback only (use a loopback receiver or a .invalid name)`;
+  offenders.push(message);
+  return new Error(message);
+}
+
+const realFetch = globalThis.fetch;
+const guardedFetch = (input: string | URL | Request, init?: RequestInit & { unix?: string }) => {
+  if (!init?.unix) {
+    const raw = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    let url: URL | null = null;
+    try {
+      url = new URL(raw);
+    } catch {}
+    if (url && (url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:" || url.protocol === "wss:") && !isLoopbackHost(url.hostname)) {
+      return Promise.reject(refuse("fetch", url.host));
+    }
+  }
+  return realFetch(input, init);
+};
+globalThis.fetch = Object.assign(guardedFetch, realFetch) as typeof fetch;
+
+/** The host of Socket#connect's arguments: (options), (port, host), (path) or an http request's URL-like options. */
+function socketHost(args: unknown[]): string | null {
+  const [first, second] = args;
+  if (typeof first === "object" && first !== null) {
+    const o = first as { path?: string; host?: string; hostname?: string };
+    if (o.path && !o.host && !o.hostname) return null; // a unix socket
+    return o.host ?? o.hostname ?? "localhost";
+  }
+  if (typeof first === "number" || (typeof first === "string" && /^\d+$/.test(first))) return typeof second === "string" ? second : "localhost";
+  return null; // a unix socket path
+}
+
+function guardSocket(what: string, args: unknown[]): void {
+  const host = socketHost(args);
+  if (host !== null && !isLoopbackHost(host)) throw refuse(what, host);
+}
+
+// net.connect / createConnection and tls.connect make their sockets without going through the
+// exported Socket's prototype in Bun, so each entry point is wrapped.
+type AnyFn = (...a: unknown[]) => unknown;
+function wrap<T extends object>(target: T, name: keyof T & string, what: string): void {
+  const real = target[name] as AnyFn;
+  (target as Record<string, unknown>)[name] = Object.assign(function guarded(this: unknown, ...args: unknown[]) {
+    guardSocket(what, args);
+    return real.apply(this, args);
+  }, real);
+}
+wrap(net.Socket.prototype, "connect", "socket connect");
+wrap(net, "connect", "net.connect");
+wrap(net, "createConnection", "net.createConnection");
+wrap(tls, "connect", "tls.connect");
+
+const realBunConnect = Bun.connect;
+Bun.connect = function guardedBunConnect(options: Parameters<typeof Bun.connect>[0]) {
+  const o = options as { hostname?: string; unix?: string };
+  if (!o.unix && o.hostname && !isLoopbackHost(o.hostname)) return Promise.reject(refuse("Bun.connect", o.hostname));
+  return realBunConnect(options);
+} as typeof Bun.connect;
+
+/** Takes the refusals recorded so far (the guard's own test, which provokes them on purpose). */
+export function takeOffenders(): string[] {
+  return offenders.splice(0);
+}
+
+afterEach(() => {
+  if (offenders.length === 0) return;
+  const found = offenders.splice(0);
+  throw new Error(`This test made the process connect outside loopback:\n  ${[...new Set(found)].join("\n  ")}`);
+});
