@@ -39,6 +39,7 @@ import { subprocessorRoutes } from "./modules/subprocessors";
 import { holdRenderPool, warmRenderPool } from "./pipeline/document";
 import { PipelineRunner } from "./pipeline/runner";
 import { ApiError, type ErrorBody } from "./lib/errors";
+import { validationIssues } from "./lib/validation-issues";
 import { createLogger, type Logger } from "./lib/logger";
 import { randomToken } from "./lib/crypto";
 import { fetchDocumentBytes, parseAllowHosts } from "./lib/url-fetch";
@@ -81,8 +82,7 @@ function errorBody(code: string | number, error: unknown, logger: Logger): { sta
   if (error instanceof ApiError) return { status: error.status, body: error.toBody(), headers: error.headers };
   switch (code) {
     case "VALIDATION": {
-      const e = error as { all?: { path?: string; message?: string }[]; message: string };
-      const issues = (e.all ?? []).map((i) => ({ field: String(i.path ?? "").replace(/^\//, "").replaceAll("/", ".") || undefined, message: i.message }));
+      const issues = validationIssues(error as Parameters<typeof validationIssues>[0]);
       const first = issues[0];
       const message = first ? `${first.field ? `${first.field}: ` : ""}${first.message}` : "The request is not valid.";
       return { status: 400, body: { code: "VALIDATION_ERROR", error: { message }, details: issues } };
