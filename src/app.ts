@@ -12,7 +12,7 @@ import type { AppContext } from "./context";
 import { openDatabase, type Db } from "./db/client";
 import { migrate } from "./db/migrate";
 import { serverSecrets } from "./db/schema";
-import { LocalStorage } from "./adapters/storage-local";
+import { LocalStorage, UPLOAD_PART_ROUTE } from "./adapters/storage-local";
 import { S3Storage } from "./adapters/storage-s3";
 import type { StoragePort } from "./ports/storage";
 import { KeyRing } from "./lib/encryption";
@@ -40,6 +40,7 @@ import { holdRenderPool, warmRenderPool } from "./pipeline/document";
 import { PipelineRunner } from "./pipeline/runner";
 import { ApiError, type ErrorBody } from "./lib/errors";
 import { validationIssues } from "./lib/validation-issues";
+import { bodyGate, depthGate } from "./lib/request-body";
 import { createLogger, type Logger } from "./lib/logger";
 import { randomToken } from "./lib/crypto";
 import { fetchDocumentBytes, parseAllowHosts } from "./lib/url-fetch";
@@ -53,7 +54,7 @@ import { withStorageMetrics } from "./adapters/storage-metrics";
 import { timeMethods } from "./lib/metrics";
 import { acceptRequestId, enterRequest } from "./lib/request-id";
 import type { QueuePort } from "./ports/queue";
-import { docsPlugin } from "./modules/docs";
+import { docsPlugin, type DocumentedRoute } from "./modules/docs";
 import { dashboardPlugin } from "./modules/dashboard";
 import pkg from "../package.json";
 
@@ -80,6 +81,9 @@ function serverSecret(db: Db, name: string, now: number): string {
 
 function errorBody(code: string | number, error: unknown, logger: Logger): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (error instanceof ApiError) return { status: error.status, body: error.toBody(), headers: error.headers };
+  // Elysia wraps what a parse hook throws (the body gate, a guard's 401) in its ParseError.
+  const cause = (error as { cause?: unknown } | null)?.cause;
+  if (code === "PARSE" && cause instanceof ApiError) return { status: cause.status, body: cause.toBody(), headers: cause.headers };
   switch (code) {
     case "VALIDATION": {
       const issues = validationIssues(error as Parameters<typeof validationIssues>[0]);
@@ -204,6 +208,10 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       set.headers["x-request-id"] = requestId;
       requestStarts.set(request, performance.now());
     })
+    // Before any body is read: its declared size (bodyGate), then the route's guard, which
+    // authenticates in the parse phase; after parsing, its depth (depthGate), before validation.
+    .onRequest(bodyGate({ maxJsonBytes: config.maxJsonBytes, rawRoutes: [UPLOAD_PART_ROUTE] }))
+    .onTransform(depthGate)
     .onAfterResponse(({ request, route, set, response }) => {
       const t0 = requestStarts.get(request);
       const ms = t0 === undefined ? 0 : performance.now() - t0;
@@ -221,7 +229,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       if (headers) Object.assign(set.headers, headers);
       return body;
     })
-    .use(docsPlugin({ publicUrl: config.publicUrl || undefined }))
+    .use(docsPlugin({ publicUrl: config.publicUrl || undefined, routes: (): readonly DocumentedRoute[] => app.routes }))
     .use(healthRoutes(pkg.version, { readiness, metrics, metricsToken: config.metricsToken }))
     .use(uploadRoutes(ctx))
     .use(ocrRoutes(ctx, "/api/v1", true))

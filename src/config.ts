@@ -34,6 +34,7 @@ export const SETTINGS = {
   publicUrl: { flag: "public-url", env: "LEAPOCR_PUBLIC_URL", help: "External base URL used in upload URLs (default: taken from the request's Host)", default: "", schema: str() },
   bootstrapApiKey: { flag: "bootstrap-api-key", env: "LEAPOCR_BOOTSTRAP_API_KEY", help: "At first start, use this exact key as the default team's first API key", default: "", schema: str() },
   maxFileBytes: { flag: "max-file-bytes", env: "LEAPOCR_MAX_FILE_BYTES", help: "Largest accepted upload in bytes", default: 200 * 1024 * 1024, schema: int(1) },
+  maxJsonBytes: { flag: "max-json-bytes", env: "LEAPOCR_MAX_JSON_BYTES", help: "Largest JSON request body in bytes; larger ones, and bodies without a Content-Length, are refused before they are read (file parts: --max-file-bytes)", default: 1024 * 1024, schema: int(1024) },
   maxPages: { flag: "max-pages", env: "LEAPOCR_MAX_PAGES", help: "Most pages accepted in one document", default: 1000, schema: int(1) },
   maxPagePixels: { flag: "max-page-pixels", env: "LEAPOCR_MAX_PAGE_PIXELS", help: "Most pixels in one page image (width x height)", default: 100_000_000, schema: int(1) },
   pageConcurrency: { flag: "page-concurrency", env: "LEAPOCR_PAGE_CONCURRENCY", help: "Pages processed at the same time", default: cores, schema: int(1, 256) },

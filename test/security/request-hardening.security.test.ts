@@ -37,3 +37,78 @@ describe("finding 17: validation errors name the field", () => {
     for (const r of [m, wrongType.body, nested.body]) expect(JSON.stringify(r)).not.toContain("[object Object]");
   });
 });
+
+/** Sends raw HTTP/1.1 bytes over a loopback socket and answers what the server replied within `ms` ("" when it waited). */
+async function rawExchange(head: string, bodyStart: string, ms = 3000): Promise<string> {
+  const { port } = new URL(t.baseUrl);
+  let reply = "";
+  const socket = await Bun.connect({
+    hostname: "127.0.0.1",
+    port: Number(port),
+    socket: { data: (_s, chunk) => void (reply += new TextDecoder().decode(chunk)) },
+  });
+  socket.write(`${head}\r\n\r\n${bodyStart}`);
+  const end = Date.now() + ms;
+  while (!reply.includes("\r\n\r\n") && Date.now() < end) await Bun.sleep(20);
+  socket.end();
+  return reply;
+}
+
+describe("finding 11: large request bodies are refused before they are read, and credentials are checked first", () => {
+  test("an unauthenticated 100 MB JSON POST is answered 413 from its Content-Length, without the server waiting for the bytes", async () => {
+    const reply = await rawExchange("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 104857600", '{"email":"');
+    expect(reply).toStartWith("HTTP/1.1 413");
+    expect(reply).toContain('"code":"BAD_REQUEST"');
+    expect(reply).toContain("LEAPOCR_MAX_JSON_BYTES");
+  });
+
+  test("a guarded route answers 401 before reading the body of a caller without valid credentials", async () => {
+    for (const auth of ["", "\r\nX-API-KEY: lo_wrong_key_0000000000000000"]) {
+      const reply = await rawExchange(`POST /api/v1/ocr/uploads/direct HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000${auth}`, '{"file_name":"');
+      expect(reply, auth || "no key").toStartWith("HTTP/1.1 401");
+      expect(reply).toContain('"code":"AUTHENTICATION_ERROR"');
+    }
+  });
+
+  test("an authenticated JSON body over the limit is 413, a body without a length is 411, and the part PUT keeps its own limit", async () => {
+    const big = JSON.stringify({ file_name: "a.pdf", file_size: 10, content_type: "application/pdf", instructions: "x".repeat(1_100_000) });
+    const res = await fetch(`${t.baseUrl}/api/v1/ocr/uploads/direct`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": t.apiKey }, body: big });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as any).code).toBe("BAD_REQUEST");
+    const chunked = await fetch(`${t.baseUrl}/api/v1/ocr/uploads/direct`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": t.apiKey },
+      body: new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('{"file_name":"a.pdf"}')), c.close()) }),
+    });
+    expect(chunked.status).toBe(411);
+    expect(((await chunked.json()) as any).error.message).toContain("Content-Length");
+    // A 2 MB document still goes through the signed part URL.
+    const init = await client.call("POST", "/ocr/uploads/direct", { file_name: "big.bin", file_size: 2_000_000, content_type: "application/pdf" });
+    expect(init.status).toBe(200);
+    const put = await fetch(init.body.parts[0].upload_url, { method: "PUT", body: new Uint8Array(2_000_000 / init.body.parts.length + 1) });
+    expect(put.status).toBe(200);
+  });
+});
+
+describe("finding 13: very deep JSON answers 400, not 500", () => {
+  test("a login body of 100 000 nested arrays", async () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    for (const body of [`{"email":${deep},"password":"x"}`, deep]) {
+      const res = await post("/api/v1/auth/login", body);
+      expect(res.status).toBe(400);
+      const b = (await res.json()) as any;
+      expect(b.code).toBe("BAD_REQUEST");
+      expect(b.error.message).toContain("nested more than");
+    }
+  });
+
+  test("a structured job whose schema is 20 000 levels deep", async () => {
+    // Written out by hand: JSON.stringify itself overflows at this depth.
+    const schema = '{"type":"object","properties":{"a":'.repeat(20_000) + '{"type":"string"}' + "}}".repeat(20_000);
+    const res = await post("/api/v1/ocr/uploads/direct", `{"file_name":"a.pdf","file_size":10,"content_type":"application/pdf","format":"structured","schema":${schema}}`, { "x-api-key": t.apiKey });
+    expect(res.status).toBe(400);
+    const b = (await res.json()) as any;
+    expect(b.code).toBe("BAD_REQUEST");
+    expect(b.error.message).toContain("nested more than");
+  });
+});

@@ -1,6 +1,7 @@
 /**
- * Guards, as Elysia macros. They run in the transform phase, before the body is validated, so a
- * caller without valid credentials learns nothing about a route but 401.
+ * Guards, as Elysia macros. They run before the body is read (parse phase; transform for requests
+ * without a body), so a caller without valid credentials learns nothing about a route but 401,
+ * and the server reads nothing it sent.
  *
  * `{ apiKey: true }` on an SDK route resolves the X-API-KEY to its team (`auth`); the key needs
  *   jobs:read (GET), jobs:delete (DELETE) or jobs:write (the rest) among its scopes.
@@ -53,10 +54,11 @@ export interface UserAccess {
 
 type GuardCtx = { request: Request; server: RequestIp; params?: unknown };
 
-/** The transform phase computes access; resolve hands it to the route. Keyed by the request object. */
+/** The parse or transform phase computes access; resolve hands it to the route. Keyed by the request object. */
 function stash<T>() {
   const map = new WeakMap<Request, T>();
   return {
+    has: (request: Request) => map.has(request),
     put: (request: Request, value: T) => void map.set(request, value),
     take: (request: Request): T => {
       const v = map.get(request);
@@ -108,16 +110,30 @@ export function stillAllowed(ctx: AppContext, teamId: string, principal: Princip
   return key !== null && key.teamId === teamId && keyCan(key.scopes, key.creatorRole, permission);
 }
 
+/**
+ * A guard's check as both parse and transform hooks, run once per request. Parse hooks run
+ * before Elysia reads a body, so a caller without valid credentials is refused before the
+ * server reads what it sent; Elysia runs no parse hook for a request without a body (GET), so
+ * the transform hook checks those.
+ */
+export function beforeBody(done: { has(request: Request): boolean }, check: (c: GuardCtx) => void) {
+  const once = (c: GuardCtx): undefined => {
+    if (!done.has(c.request)) check(c);
+    return undefined;
+  };
+  return { parse: once, transform: once };
+}
+
 export const apiKeyGuard = (ctx: AppContext) => {
   const s = stash<ApiKeyAuth>();
   return new Elysia({ name: "auth.api-key" }).macro({
     apiKey: {
-      transform({ request, server }: GuardCtx) {
+      ...beforeBody(s, ({ request, server }) => {
         const cred = authenticate(ctx, request, server, { apiKey: true, session: false }) as Extract<Credential, { kind: "api_key" }>;
         const permission = sdkPermission(request.method);
         if (!keyCan(cred.scopes, cred.creatorRole, permission)) throw forbidden(`This API key may not do that (needs the ${permission} scope, and a creator whose role has it).`);
         s.put(request, { teamId: cred.teamId, apiKeyId: cred.apiKeyId, scopes: cred.scopes, creatorRole: cred.creatorRole });
-      },
+      }),
       resolve({ request }) {
         return { auth: s.take(request) };
       },
@@ -129,9 +145,9 @@ export const teamGuard = (ctx: AppContext) => {
   const s = stash<TeamAccess>();
   return new Elysia({ name: "auth.team" }).macro({
     team: (permission: Permission) => ({
-      transform({ request, server, params }: GuardCtx) {
+      ...beforeBody(s, ({ request, server, params }) => {
         s.put(request, resolveTeamAccess(ctx, request, server, (params ?? {}) as Record<string, string | undefined>, permission));
-      },
+      }),
       resolve({ request }) {
         const a = s.take(request);
         return { team: a.team, principal: a.principal, actor: a.actor };
@@ -144,13 +160,13 @@ export const orgGuard = (ctx: AppContext) => {
   const s = stash<OrgAccess>();
   return new Elysia({ name: "auth.org" }).macro({
     org: {
-      transform({ request, server, params }: GuardCtx) {
+      ...beforeBody(s, ({ request, server, params }) => {
         const cred = authenticate(ctx, request, server, { apiKey: true, session: true });
         const orgId = ((params ?? {}) as Record<string, string | undefined>).organization_id ?? "";
         const inOrg = cred.kind === "api_key" ? teamInOrganization(ctx.db, cred.teamId, orgId) !== null : isMemberOfOrganization(ctx.db, cred.userId, orgId);
         if (!inOrg) throw notFound("Organization not found.");
         s.put(request, { organization: { id: orgId }, credential: cred, actor: actorOf(ctx, cred, request, server) });
-      },
+      }),
       resolve({ request }) {
         const a = s.take(request);
         return { organization: a.organization, credential: a.credential, actor: a.actor };
@@ -164,23 +180,23 @@ export const sessionGuard = (ctx: AppContext) => {
   const any = stash<{ credential: Credential; actor: Actor }>();
   return new Elysia({ name: "auth.session" }).macro({
     session: {
-      transform({ request, server }: GuardCtx) {
+      ...beforeBody(s, ({ request, server }) => {
         const cred = authenticate(ctx, request, server, { apiKey: false, session: true }) as Extract<Credential, { kind: "user" }>;
         s.put(request, {
           user: { userId: cred.userId, sessionId: cred.sessionId, csrfToken: cred.csrfToken, expiresAt: cred.expiresAt, via: cred.via },
           actor: actorOf(ctx, cred, request, server),
         });
-      },
+      }),
       resolve({ request }) {
         const a = s.take(request);
         return { user: a.user, actor: a.actor };
       },
     },
     anyAuth: {
-      transform({ request, server }: GuardCtx) {
+      ...beforeBody(any, ({ request, server }) => {
         const cred = authenticate(ctx, request, server, { apiKey: true, session: true });
         any.put(request, { credential: cred, actor: actorOf(ctx, cred, request, server) });
-      },
+      }),
       resolve({ request }) {
         const a = any.take(request);
         return { credential: a.credential, actor: a.actor };

@@ -10,7 +10,7 @@ import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { memberships, teams } from "../../db/schema";
 import { forbidden, notFound } from "../../lib/errors";
-import { actorOf, authenticate } from "../auth";
+import { actorOf, authenticate, beforeBody } from "../auth";
 import { principalCan, type Permission, type Role } from "../auth/permissions";
 import type { Actor } from "../audit/service";
 
@@ -45,10 +45,10 @@ export const orgGuard = (ctx: AppContext) => {
   const stash = new WeakMap<Request, OrgCreditAccess>();
   return new Elysia({ name: "credits.org-guard" }).macro({
     orgAccess: (permission: Permission) => ({
-      transform({ request, server, params }: { request: Request; server: RequestIp; params?: unknown }) {
+      ...beforeBody(stash, ({ request, server, params }: { request: Request; server: RequestIp; params?: unknown }) => {
         const orgId = ((params ?? {}) as Record<string, string | undefined>).organization_id ?? "";
         stash.set(request, resolveOrgAccess(ctx, request, server, orgId, permission));
-      },
+      }),
       resolve({ request }) {
         const a = stash.get(request);
         if (!a) throw new Error("guard did not run");

@@ -25,6 +25,33 @@ export interface DocsOptions {
   path?: string;
   /** The server's public URL (LEAPOCR_PUBLIC_URL); without it `servers` names the request's origin. */
   publicUrl?: string;
+  /** The app's routes, to document request bodies (see withJsonBodies). */
+  routes?: () => readonly DocumentedRoute[];
+}
+
+export interface DocumentedRoute {
+  method: string;
+  path: string;
+  hooks: { body?: unknown };
+}
+
+type Operation = { requestBody?: { content?: Record<string, unknown> } };
+type Spec = { paths?: Record<string, Record<string, Operation>> };
+
+/**
+ * The guards authenticate in Elysia's parse phase (before a body is read), and
+ * @elysiajs/openapi then lists no content type for the body of a guarded route: each such body
+ * is documented here as the JSON it is, from the route's own valibot model.
+ */
+export function withJsonBodies(spec: Spec, routes: readonly DocumentedRoute[]): Spec {
+  for (const route of routes) {
+    if (!route.hooks.body) continue;
+    const op = spec.paths?.[route.path.replace(/:(\w+)/g, "{$1}")]?.[route.method.toLowerCase()];
+    const body = op?.requestBody;
+    if (!body || (body.content && Object.keys(body.content).length > 0)) continue;
+    body.content = { "application/json": { schema: valibotToJsonSchema(route.hooks.body) } };
+  }
+  return spec;
 }
 
 type JsonSchemaObject = Record<string, unknown>;
@@ -65,9 +92,13 @@ export function docsPlugin(opts: DocsOptions = {}) {
 
   const originOf = (request: Request) => (opts.publicUrl ? opts.publicUrl.replace(/\/+$/, "") : new URL(request.url).origin);
   return new Elysia({ name: "leapocr-docs", seed: path })
-    // The generated document, finished per request (servers from the origin; see finish.ts).
+    // The generated document, finished per request (servers from the origin; see finish.ts), its
+    // guarded routes' JSON bodies written back first (see withJsonBodies).
     .onAfterHandle({ as: "global" }, ({ request, path: routePath, response }) => {
-      if (routePath === specPath && response && typeof response === "object" && !(response instanceof Response)) return finishDocument(response, originOf(request));
+      if (routePath === specPath && response && typeof response === "object" && !(response instanceof Response)) {
+        if (opts.routes) withJsonBodies(response as Spec, opts.routes());
+        return finishDocument(response, originOf(request));
+      }
     })
     .get(scriptPath, ({ request }) => serveScalarBundle(request), { detail: { hide: true } })
     .use(
