@@ -176,6 +176,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const ctx: AppContext = {
     config, db, storage, queue, models, logger, clock,
     wakeWorkers: () => runner.wake(),
+    peerAddress: (request) => app.server?.requestIP(request)?.address ?? null,
     // PDFs (or what may be one) will need the PDF workers, and every document the model routes'
     // SDKs: load them while the file uploads.
     expectDocument: (type) => {

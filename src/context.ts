@@ -16,6 +16,8 @@ export interface AppContext {
   clock: () => number;
   /** Tells the worker that new work is queued. */
   wakeWorkers: () => void;
+  /** The address of the socket a request came in on (the app's own server's answer), null when unknown. */
+  peerAddress?: (request: Request) => string | null;
   /** An upload has started (its declared content type; null for a URL): get ready to read it. */
   expectDocument: (contentType: string | null) => void;
 }

@@ -22,13 +22,13 @@ import { keyCan, principalCan, roleCan, sdkPermission, type Permission, type Rol
 import type { Actor } from "../audit/service";
 import { actorOf, authenticate, type Credential } from "./guard";
 import { isMemberOfOrganization, roleIn, teamInOrganization } from "./users";
-import type { RequestIp } from "./limits";
+import { clientIp, type RequestIp } from "./limits";
 
 export { authenticate, actorOf, type Credential } from "./guard";
 
 /** Who is acting, for the audit log: the key, and where the request came from. */
-export function apiKeyActor(auth: ApiKeyAuth, request: Request, server: RequestIp): Actor {
-  return { type: "api_key", id: auth.apiKeyId, ip: server?.requestIP(request)?.address ?? null, userAgent: request.headers.get("user-agent") };
+export function apiKeyActor(ctx: AppContext, auth: ApiKeyAuth, request: Request, server?: RequestIp): Actor {
+  return { type: "api_key", id: auth.apiKeyId, ip: clientIp(ctx, request, server), userAgent: request.headers.get("user-agent") };
 }
 
 export type Principal =

@@ -65,7 +65,7 @@ export const ocrRoutes = (ctx: AppContext, prefix: string, documented: boolean) 
         detail: detail("Job result", "Pages of a finished job, paginated with `page` and `limit`. Answers 202 with progress while the job runs. Each page's `result` is markdown. A structured job produces ONE object for the whole document: it is `structured_result` at the top level and page 1's `result`; every other page's `result` is null."),
       },
     )
-    .delete("/ocr/delete/:job_id", ({ auth, params, request, server }) => ocr.deleteJob(ctx, auth, params.job_id, apiKeyActor(auth, request, server)), {
+    .delete("/ocr/delete/:job_id", ({ auth, params, request, server }) => ocr.deleteJob(ctx, auth, params.job_id, apiKeyActor(ctx, auth, request, server)), {
       apiKey: true,
       params: m.JobIdParams,
       response: { 200: m.DeleteResponse, ...errors },
