@@ -360,3 +360,40 @@ describe("math in LaTeX", () => {
     expect(out).not.toContain("$");
   });
 });
+
+describe("right-to-left text", () => {
+  /** Words of a right-to-left line, placed from the right edge leftwards as they lie on the page. */
+  const rtlLine = (words: string[], y: number, right = 540, size = 10) => {
+    let x = right;
+    return words.map((w) => {
+      const width = [...w].length * size * 0.5;
+      x -= width;
+      const run = g(w, x, y, size, { width });
+      x -= size * 0.3;
+      return run;
+    });
+  };
+  const HEBREW = "הדוח מסביר איך קוראים מסמכים ולמה הסדר של הטקסט חשוב לאנשים שמחפשים בהם".split(" ");
+  const paragraph = (y: number, lines: number) => Array.from({ length: lines }, (_, i) => rtlLine(HEBREW, y + i * 12)).flat();
+
+  test("a right-to-left line keeps its logical word order", () => {
+    const out = md([...paragraph(100, 6), ...rtlLine(["שלום", "עולם", "יפה"], 190), ...paragraph(214, 4)]);
+    expect(out).toContain("שלום עולם יפה");
+    expect(out).toContain(HEBREW.join(" "));
+  });
+
+  test("Latin words and numbers inside a right-to-left line read left to right", () => {
+    // On the page: "SCOPUS ו LISA :נמצא ב" ... "1387/02/01 :תאריך", the date in five runs.
+    const line = [...rtlLine(["נמצא", "ב:"], 190), g("LISA", 400, 190), g("ו", 390, 190, 10, { width: 5 }), g("SCOPUS", 350, 190)];
+    const out = md([...paragraph(100, 6), ...line, ...paragraph(226, 4)]);
+    expect(out).toContain("נמצא ב: LISA ו SCOPUS");
+    const date = [g("תאריך:", 520, 202, 10, { width: 30 }), g("1387", 478, 202, 10, { width: 20 }), g("/", 498, 202, 10, { width: 3 }), g("02", 501, 202, 10, { width: 10 }), g("/", 511, 202, 10, { width: 3 }), g("01", 514, 202, 10, { width: 4 })];
+    expect(md([...paragraph(100, 6), ...date, ...paragraph(226, 4)])).toContain("תאריך: 1387/02/01");
+  });
+
+  test("Arabic presentation forms read as the letters they show", () => {
+    const out = md([...paragraph(100, 6), ...rtlLine(["\ufecb\ufee0\ufee4\ufef0", "\ufeed"], 190), ...paragraph(214, 4)]);
+    expect(out).toContain("\u0639\u0644\u0645\u0649 \u0648");
+  });
+});
+

@@ -53,6 +53,8 @@ interface Seg {
   text: string;
   /** A display formula: its own block, `$$...$$`, never a table cell or a heading. */
   math?: boolean;
+  /** Right-to-left text: a line of such segments reads from the right. */
+  rtl?: boolean;
 }
 
 interface Line extends Seg {
@@ -74,7 +76,7 @@ function joinRun(a: string, b: string, gap: number, size: number): string {
 }
 
 /** Glyph runs -> segments: same baseline, no gap wider than about one em. */
-function toSegments(glyphs: Glyphs[]): Seg[] {
+function toSegments(glyphs: Glyphs[], rtlPage = false): Seg[] {
   const runs = glyphs.filter((g) => g.horizontal && g.size > 0.5 && g.str.trim() !== "");
   runs.sort((a, b) => a.y - b.y || a.x - b.x);
   const rows: Glyphs[][] = [];
@@ -92,7 +94,7 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
     if (row.length === 0) continue;
     row.sort((a, b) => a.x - b.x);
     row = readOverprintOnce(row);
-    let cur: (Seg & { n: number; boldChars: number; sizes: Map<number, number> }) | null = null;
+    let cur: OpenSeg | null = null;
     for (const g of row) {
       const gap = cur ? g.x - cur.x1 : Infinity;
       const chars = g.str.trim().length;
@@ -104,16 +106,17 @@ function toSegments(glyphs: Glyphs[]): Seg[] {
       const formula = g.math === "display" || cur?.math;
       if (cur && !dropCap && !formula && gap < Math.max(g.size, cur.size) * 0.9) {
         cur.text = joinRun(cur.text, g.str, gap, g.size);
+        cur.pieces.push(g);
         cur.x1 = Math.max(cur.x1, g.x + g.width);
         cur.sizes.set(g.size, (cur.sizes.get(g.size) ?? 0) + chars);
         cur.n += chars;
         if (g.bold) cur.boldChars += chars;
       } else {
-        if (cur) segs.push(finishSeg(cur));
-        cur = { x0: g.x, x1: g.x + g.width, y: row[0]!.y, size: g.size, bold: false, text: g.str, n: chars, boldChars: g.bold ? chars : 0, sizes: new Map([[g.size, chars]]), ...(g.math === "display" ? { math: true } : {}) };
+        if (cur) segs.push(finishSeg(cur, rtlPage));
+        cur = { x0: g.x, x1: g.x + g.width, y: row[0]!.y, size: g.size, bold: false, text: g.str, n: chars, boldChars: g.bold ? chars : 0, sizes: new Map([[g.size, chars]]), pieces: [g], ...(g.math === "display" ? { math: true } : {}) };
       }
     }
-    if (cur) segs.push(finishSeg(cur));
+    if (cur) segs.push(finishSeg(cur, rtlPage));
   }
   return segs;
 }
@@ -249,12 +252,67 @@ function dominantSize(sizes: Map<number, number>, fallback: number): number {
   return best;
 }
 
-function finishSeg(s: Seg & { n: number; boldChars: number; sizes: Map<number, number> }): Seg {
+/** A segment while its runs are joined. */
+type OpenSeg = Seg & { n: number; boldChars: number; sizes: Map<number, number>; pieces: Glyphs[] };
+
+/** Letters of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, their presentation forms). */
+const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]/u;
+const LATIN_OR_DIGIT = /[A-Za-z\u00c0-\u024f0-9]/;
+
+/** Is the text mostly right-to-left letters? */
+export function isRightToLeft(text: string): boolean {
+  let rtl = 0;
+  let ltr = 0;
+  for (const c of text) {
+    if (RTL.test(c)) rtl++;
+    else if (/\p{L}/u.test(c)) ltr++;
+  }
+  return rtl > ltr;
+}
+
+/**
+ * The text of a right-to-left segment in logical order. pdfjs gives each run's characters in
+ * logical order, but the runs of a line lie left to right on the page: read them from the right,
+ * except that a stretch of Latin words or numbers inside the line reads left to right.
+ */
+function rightToLeftText(pieces: Glyphs[]): string {
+  const visual = [...pieces].sort((a, b) => b.x - a.x);
+  const logical: Glyphs[] = [];
+  const ltr = (g: Glyphs) => LATIN_OR_DIGIT.test(g.str) && !RTL.test(g.str);
+  for (let i = 0; i < visual.length; ) {
+    if (!ltr(visual[i]!)) {
+      logical.push(visual[i++]!);
+      continue;
+    }
+    // A stretch of Latin or digits, with the marks between them ("1387/02/01" in five runs).
+    let j = i;
+    for (let k = i; k < visual.length && !RTL.test(visual[k]!.str); k++) if (ltr(visual[k]!)) j = k + 1;
+    logical.push(...visual.slice(i, j).reverse());
+    i = j;
+  }
+  let text = "";
+  let prev: Glyphs | null = null;
+  for (const p of logical) {
+    const gap = prev ? Math.max(p.x - (prev.x + prev.width), prev.x - (p.x + p.width)) : 0;
+    text = prev ? joinRun(text, p.str, gap, p.size) : p.str;
+    prev = p;
+  }
+  return text;
+}
+
+/** Arabic presentation forms (a font's shaped glyphs) -> the letters they show; kashida (justification stretch) dropped. */
+const plainArabic = (text: string) => text.replace(/[\ufb50-\ufdff\ufe70-\ufefc]+/g, (m) => m.normalize("NFKC")).replace(/(?<=[\u0600-\u06ff])\u0640+|\u0640+(?=[\u0600-\u06ff])/g, "");
+
+function finishSeg(s: OpenSeg, rtlPage: boolean): Seg {
   s.size = dominantSize(s.sizes, s.size);
   if (s.math) return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: false, text: `$$${s.text}$$`, math: true };
+  // On a right-to-left page a line with any right-to-left word in it is a right-to-left line.
+  const rtl = isRightToLeft(s.text) || (rtlPage && RTL.test(s.text));
+  if (rtl && s.pieces.length > 1) s.text = rightToLeftText(s.pieces);
+  if (rtl) s.text = plainArabic(s.text);
   // TeX sets double quotes as two single ones: ‘‘quoted’’ reads as “quoted”.
   const text = composeAccents(s.text.replace(/\s+/g, " ").replace(/\u2018\u2018/g, "\u201c").replace(/\u2019\u2019/g, "\u201d").trim());
-  return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: s.boldChars >= s.n * 0.8, text };
+  return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: s.boldChars >= s.n * 0.8, text, ...(rtl ? { rtl } : {}) };
 }
 
 /**
@@ -425,7 +483,10 @@ function toLines(segs: Seg[]): Line[] {
   }
   for (const l of lines) {
     l.cells.sort((a, b) => a.x0 - b.x0);
-    l.text = l.cells.map((c) => c.text).join(" ");
+    // A right-to-left line reads its cells from the right.
+    const chars = (rtl: boolean) => l.cells.reduce((n, c) => n + (!!c.rtl === rtl ? c.text.length : 0), 0);
+    const cells = chars(true) >= chars(false) && chars(true) > 0 ? [...l.cells].reverse() : l.cells;
+    l.text = cells.map((c) => c.text).join(" ");
   }
   return lines;
 }
@@ -662,6 +723,7 @@ function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: 
   let main = 0;
   for (const [a, gs] of groups) if (chars(gs) > chars(groups.get(main) ?? [])) main = a;
   const frame = frameAt(main, width, height);
+  const rtlPage = isRightToLeft(glyphs.map((g) => g.str).join(""));
   const segs: Seg[] = [];
   for (const [a, gs] of groups) {
     const own = a === main ? frame : frameAt(a, width, height);
@@ -670,7 +732,7 @@ function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: 
       return { ...g, x, y, horizontal: true, angle: 0 };
     });
     // Formulas (./math) are found in the page's main direction only.
-    const local = toSegments(a === main ? withFormulas(turned) : turned);
+    const local = toSegments(a === main ? withFormulas(turned) : turned, rtlPage);
     if (a === main) segs.push(...local);
     else
       for (const s of local) {
