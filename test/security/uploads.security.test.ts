@@ -14,7 +14,7 @@ import { startTestS3, type TestS3 } from "../helpers/s3";
 import { findInFiles } from "../helpers/scan";
 import { digitalPdf, SAMPLE_PAGES } from "../helpers/fixtures";
 import { auditLog, jobs } from "../../src/db/schema";
-import type { Config } from "../../src/config";
+import { helpText, loadConfig, type Config } from "../../src/config";
 
 const HOUR = 3_600_000;
 let s3: TestS3;
@@ -166,6 +166,13 @@ describe("finding 7: uploads are bounded", () => {
     } finally {
       await again.t.close();
     }
+  });
+
+  test("the expiry is a setting, 24 hours by default, listed by --help", () => {
+    expect(loadConfig({}, {}).uploadExpiryHours).toBe(24);
+    expect(loadConfig({ "upload-expiry-hours": "6" }, {}).uploadExpiryHours).toBe(6);
+    expect(loadConfig({}, { LEAPOCR_UPLOAD_EXPIRY_HOURS: "48" }).uploadExpiryHours).toBe(48);
+    expect(helpText()).toMatch(/--upload-expiry-hours\s+LEAPOCR_UPLOAD_EXPIRY_HOURS\s+24\n\s+Hours a direct upload may stay unfinished/);
   });
 
   test("upload URLs never outlive the upload's expiry", async () => {
