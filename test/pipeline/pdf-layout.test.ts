@@ -6,6 +6,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { composeAccents, edgeLines, judgeText, layoutPage, repeatedOnce, type Glyphs } from "../../src/pipeline/pdf/layout";
+import { sizeDelimiters } from "../../src/pipeline/pdf/math";
 
 const SIGNALS = { visibleText: 100, invisibleText: 0, images: 0 };
 /** One run of text; width estimated at half an em per character. */
@@ -351,6 +352,19 @@ describe("math in LaTeX", () => {
   test("a formula wrapped onto the next line of a sentence stays inline", () => {
     const out = md([...body(72, 100, 6), g("so the train stands still exactly when the position function equals", 72, 172), ...formula(184, [["s", 72, 0, 10], ["(", 77, 0, 10], ["t", 81, 0, 10], [")", 85, 0, 10], ["= 0.", 90, 0, 10]]), ...body(72, 220, 6, 80, 3)]);
     expect(out).toContain("position function equals $s ( t ) = 0$.");
+  });
+
+  test("function names are upright, delimiters around an index are sized, an accent glyph marks its letter", () => {
+    const line = [
+      g("where", 72, 200, 12),
+      ...formula(200, [["u", 106, 0, 12], ["∈", 116, 0, 12.5], ["(", 128, 0, 12.5], ["R", 133, 0, 12], ["/Ann", 141, 0, 12], ["R", 172, 2.1, 9], ["(", 179, 0, 12.5], ["x", 184, 0, 12], ["i", 190.5, 2.3, 9], ["))", 194, 0, 12.5], ["×", 204, -4.3, 9.3]]),
+      g("and", 216, 200, 12),
+      ...formula(200, [["s", 240, 0, 12], ["=", 250, 0, 12.5], ["ˆ", 262.3, -0.1, 12], ["ux", 260, 0, 12], ["i", 273.3, 2.3, 9]]),
+      g("with f(x) plain", 290, 200, 12),
+    ];
+    const out = md([...body(72, 100, 8), ...line, ...body(72, 224, 6, 80, 3)]);
+    expect(out).toContain("where $u \\in \\left( R / \\operatorname{Ann}_{R} \\left( x_{i} \\right) \\right)^{\\times}$ and $s = \\hat{u}x_{i}$ with f(x) plain");
+    expect(sizeDelimiters("f ( x ) = \\sin ( x_{1} )")).toBe("f ( x ) = \\sin \\left( x_{1} \\right)");
   });
 
   test("a table of signed figures stays a table", () => {

@@ -37,7 +37,12 @@ interface Item {
   x1: number;
   y: number;
   size: number;
+  /** Accents drawn as glyphs of their own over letters of this run: character index -> command. */
+  accents?: Map<number, string>;
 }
+
+/** Spacing accents TeX draws over a letter as a glyph of their own. */
+const ACCENT_CMD: Record<string, string> = { "ˆ": "\\hat", "^": "\\hat", "˜": "\\tilde", "~": "\\tilde", "¯": "\\bar", "˙": "\\dot", "¨": "\\ddot", "´": "\\acute", "`": "\\grave", "ˇ": "\\check", "˘": "\\breve", "→": "\\vec" };
 
 // A big operator reaches further over and under the line than a letter of its size.
 const top = (i: Item) => i.y - i.size * (BIG_OP.test(i.text) ? 1.1 : 0.8);
@@ -50,16 +55,63 @@ export function isProse(text: string): boolean {
   return text.split(/\s+/).some((w) => /\p{L}{4,}/u.test(w) || PROSE_WORD.test(w.replace(/[.,;:!?]+$/, "")));
 }
 
-/** One character or run in LaTeX: symbols as commands, bold letters as \mathbf. */
+/** Names of functions and operators set upright: KaTeX's own commands, and others as \operatorname. */
+const OPERATOR_NAME = /(?<!\p{L})(sin|cos|tan|cot|sec|csc|sinh|cosh|tanh|arcsin|arccos|arctan|log|ln|lg|exp|lim|liminf|limsup|max|min|sup|inf|det|ker|dim|gcd|deg|arg|hom|Pr|Ann|Hom|End|Aut|Gal|Spec|rank|diag|sgn|lcm)(?!\p{L})/u;
+const KATEX_NAMED = new Set(["sin", "cos", "tan", "cot", "sec", "csc", "sinh", "cosh", "tanh", "arcsin", "arccos", "arctan", "log", "ln", "lg", "exp", "lim", "liminf", "limsup", "max", "min", "sup", "inf", "det", "ker", "dim", "gcd", "deg", "arg", "hom", "Pr"]);
+
+/** One character or run in LaTeX: symbols as commands, bold letters as \mathbf, function names upright. */
 function texText(item: Item): string {
+  const text = item.text.replace(/\s+/g, " ").trim();
+  const name = OPERATOR_NAME.exec(text);
+  if (name) {
+    const before = texText({ ...item, text: text.slice(0, name.index) });
+    const after = texText({ ...item, text: text.slice(name.index + name[0].length) });
+    return `${before} ${KATEX_NAMED.has(name[1]!) ? `\\${name[1]}` : `\\operatorname{${name[1]}}`} ${after}`.trim();
+  }
   let out = "";
-  for (const c of item.text.replace(/\s+/g, " ").trim()) {
+  let k = -1;
+  for (const c of text) {
+    k++;
+    const accent = item.accents?.get(k);
+    if (accent) {
+      out += `${accent}{${texText({ ...item, text: c, accents: undefined })}}`;
+      continue;
+    }
     const t = TEX[c];
     if (t) out += /^\\[a-zA-Z]+$/.test(t) ? `${t} ` : t;
     else if (item.g.bold && /\p{L}/u.test(c)) out += `\\mathbf{${c}}`;
     else out += c;
   }
   return out;
+}
+
+/**
+ * Parentheses and brackets around something tall (an index, an exponent, a fraction) become
+ * \left( ... \right), as a typesetter sizes them; around plain symbols they stay as they are.
+ */
+export function sizeDelimiters(tex: string): string {
+  const tokens = tex.match(/\\[a-zA-Z]+|\\.|[\s\S]/g) ?? [];
+  const open: Array<{ at: number; depth: number }> = [];
+  const pairs: Array<[number, number]> = [];
+  let depth = 0;
+  tokens.forEach((t, i) => {
+    if (t === "{") depth++;
+    else if (t === "}") depth--;
+    else if (t === "(" || t === "[") open.push({ at: i, depth });
+    else if (t === ")" || t === "]") {
+      const o = open.at(-1);
+      if (o && o.depth === depth && (tokens[o.at] === "(") === (t === ")")) {
+        open.pop();
+        pairs.push([o.at, i]);
+      }
+    }
+  });
+  for (const [a, b] of pairs) {
+    if (!tokens.slice(a + 1, b).some((t) => t === "_" || t === "^" || t === "\\frac")) continue;
+    tokens[a] = `\\left${tokens[a]} `;
+    tokens[b] = ` \\right${tokens[b]}`;
+  }
+  return tokens.join("").replace(/\s+/g, " ");
 }
 
 const join = (parts: string[]) => parts.join(" ").replace(/\s+/g, " ").replace(/ ([_^}])/g, "$1").trim();
@@ -83,7 +135,9 @@ function setItems(items: Item[], depth = 0): string | null {
   let best = -1;
   for (const [y, w] of weight) if (w > best || (w === best && Math.abs(y - items[0]!.y) < Math.abs(y0 - items[0]!.y))) [y0, best] = [y, w];
   const onBase = (i: Item) => (BIG_OP.test(i.text.trim()) ? Math.abs(i.y - y0) < size * 0.6 : Math.abs(i.y - y0) <= size * 0.12 && i.size >= size * 0.8);
-  const base = items.filter(onBase).sort((a, b) => a.x0 - b.x0);
+  // An accent over a letter of a run on the line (û) marks that letter.
+  const placed = attachAccents(items.filter(onBase));
+  const base = placed.sort((a, b) => a.x0 - b.x0);
   const rest = items.filter((i) => !onBase(i));
   if (base.length === 0) return null;
 
@@ -179,6 +233,24 @@ function setItems(items: Item[], depth = 0): string | null {
   return join(parts.map((p) => p.tex));
 }
 
+/** Accent glyphs on the line, over a letter of another run, become that letter's accent. */
+function attachAccents(items: Item[]): Item[] {
+  const out = items.map((i) => ({ ...i }));
+  for (const a of [...out]) {
+    const cmd = ACCENT_CMD[a.text];
+    if (!cmd || a.text.length !== 1) continue;
+    const mid = (a.x0 + a.x1) / 2;
+    const under = out.find((o) => o !== a && o.x0 <= mid && o.x1 >= mid && /\p{L}/u.test(o.text));
+    if (!under) continue;
+    const chars = [...under.text];
+    const k = Math.min(chars.length - 1, Math.floor(((mid - under.x0) / (under.x1 - under.x0)) * chars.length));
+    if (!/\p{L}/u.test(chars[k]!)) continue;
+    under.accents = new Map(under.accents ?? []).set(k, cmd);
+    out.splice(out.indexOf(a), 1);
+  }
+  return out;
+}
+
 export interface Formula {
   /** The runs of the formula, to be replaced by `run`. */
   members: Glyphs[];
@@ -235,8 +307,9 @@ export function findFormulas(glyphs: Glyphs[]): Formula[] {
     // Punctuation closing a sentence stays outside a formula inside the sentence.
     const last = items.reduce((a, b) => (b.x1 > a.x1 ? b : a));
     const body = inline && /^[.,;:]$/.test(last.text) ? items.filter((i) => i !== last) : items;
-    const tex = setItems(body);
-    if (!tex) continue;
+    const set = setItems(body);
+    if (!set) continue;
+    const tex = sizeDelimiters(set);
     const structured = /[_^]|\\frac/.test(tex);
     const x0 = Math.min(...body.map((i) => i.x0));
     const x1 = Math.max(...body.map((i) => i.x1));
