@@ -4,7 +4,6 @@
  * temp directory.
  */
 import { Elysia } from "elysia";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { ConfigError, type Config } from "./config";
@@ -41,6 +40,7 @@ import { PipelineRunner } from "./pipeline/runner";
 import { ApiError, type ErrorBody } from "./lib/errors";
 import { validationIssues } from "./lib/validation-issues";
 import { bodyGate, depthGate } from "./lib/request-body";
+import { ensurePrivateDatabase, ensurePrivateDir } from "./lib/private-files";
 import { createLogger, type Logger } from "./lib/logger";
 import { randomToken } from "./lib/crypto";
 import { fetchDocumentBytes, parseAllowHosts } from "./lib/url-fetch";
@@ -126,8 +126,9 @@ function createStorage(config: Config, signingKey: string): StoragePort {
 export function createApp(config: Config, deps: AppDeps = {}) {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? Date.now;
-  mkdirSync(config.dataDir, { recursive: true });
   const dbPath = join(config.dataDir, "leapocr.db");
+  const loosened = [...(ensurePrivateDir(config.dataDir) ? [config.dataDir] : []), ...ensurePrivateDatabase(dbPath)];
+  if (loosened.length > 0) logger.warn("others could read the data directory: their access is taken off", { paths: loosened });
   const db = openDatabase(dbPath);
   migrate(db);
   const metrics = config.metrics ? createServerMetrics() : null;

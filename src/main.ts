@@ -61,6 +61,8 @@ async function healthcheck(flags: Record<string, string>): Promise<never> {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // What this program writes (database, stored files, backups) is its user's alone: 0600 / 0700.
+  process.umask(0o077);
   const { flags, rest } = parseFlags(argv);
   if (flags.help || rest[0] === "help") {
     console.log(helpText());

@@ -10,6 +10,7 @@ import type { PresignedPart, StoragePort } from "../ports/storage";
 import { StorageError } from "../ports/storage";
 import { hmacHex, safeEqual } from "../lib/crypto";
 import { KeyRing } from "../lib/encryption";
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from "../lib/private-files";
 
 export const UPLOAD_PART_ROUTE = "/api/v1/uploads";
 
@@ -46,10 +47,10 @@ export class LocalStorage implements StoragePort {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     const file = this.path(key);
-    await mkdir(dirname(file), { recursive: true });
+    await mkdir(dirname(file), { recursive: true, mode: PRIVATE_DIR_MODE });
     // Write then rename, so a crash never leaves a half-written file under the real key.
     const tmp = `${file}.tmp-${crypto.randomUUID()}`;
-    await writeFile(tmp, this.seal(bytes));
+    await writeFile(tmp, this.seal(bytes), { mode: PRIVATE_FILE_MODE });
     await rename(tmp, file);
   }
 
@@ -98,8 +99,8 @@ export class LocalStorage implements StoragePort {
   async createMultipart(key: string): Promise<{ uploadId: string }> {
     const uploadId = crypto.randomUUID();
     const dir = this.uploadDir(uploadId);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, "key"), key);
+    await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await writeFile(join(dir, "key"), key, { mode: PRIVATE_FILE_MODE });
     return { uploadId };
   }
 
@@ -133,7 +134,7 @@ export class LocalStorage implements StoragePort {
   async writePart(uploadId: string, partNumber: number, bytes: Uint8Array): Promise<string> {
     const dir = this.uploadDir(uploadId);
     if (!(await Bun.file(join(dir, "key")).exists())) throw new StorageError("not_found", "This upload does not exist or has already completed.");
-    await writeFile(join(dir, `part-${partNumber}`), this.seal(bytes));
+    await writeFile(join(dir, `part-${partNumber}`), this.seal(bytes), { mode: PRIVATE_FILE_MODE });
     return `"${createHash("md5").update(bytes).digest("hex")}"`;
   }
 
