@@ -54,7 +54,8 @@ import { withStorageMetrics } from "./adapters/storage-metrics";
 import { timeMethods } from "./lib/metrics";
 import { acceptRequestId, enterRequest } from "./lib/request-id";
 import type { QueuePort } from "./ports/queue";
-import { docsPlugin, type DocumentedRoute } from "./modules/docs";
+import { DOCS_CSP, DOCS_PATH, docsPlugin, type DocumentedRoute } from "./modules/docs";
+import { API_CSP, securityHeaders } from "./lib/security-headers";
 import { dashboardPlugin } from "./modules/dashboard";
 import pkg from "../package.json";
 
@@ -208,6 +209,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       const requestId = acceptRequestId(request.headers.get("x-request-id"));
       enterRequest({ requestId });
       set.headers["x-request-id"] = requestId;
+      Object.assign(set.headers, securityHeaders(new URL(request.url).pathname === DOCS_PATH ? DOCS_CSP : API_CSP));
       requestStarts.set(request, performance.now());
     })
     // Before any body is read: its declared size (bodyGate), then the route's guard, which
@@ -232,7 +234,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       return body;
     })
     .use(docsPlugin({ publicUrl: config.publicUrl || undefined, routes: (): readonly DocumentedRoute[] => app.routes }))
-    .use(healthRoutes(pkg.version, { readiness, metrics, metricsToken: config.metricsToken }))
+    .use(healthRoutes(pkg.version, { readiness, metrics, metricsToken: config.metricsToken, peerAddress: ctx.peerAddress }))
     .use(uploadRoutes(ctx))
     .use(ocrRoutes(ctx, "/api/v1", true))
     .use(subprocessorRoutes(ctx))

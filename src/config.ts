@@ -74,7 +74,7 @@ export const SETTINGS = {
   adminEmail: { flag: "admin-email", env: "LEAPOCR_ADMIN_EMAIL", help: "Unattended install: at start, create this first owner of the default team when no user exists", default: "", schema: str() },
   adminPassword: { flag: "admin-password", env: "LEAPOCR_ADMIN_PASSWORD", help: "Password of that first owner (prefer the environment variable to the flag)", default: "", schema: str() },
   metrics: { flag: "metrics", env: "LEAPOCR_METRICS", help: "Serve Prometheus metrics at /metrics", default: true, schema: bool() },
-  metricsToken: { flag: "metrics-token", env: "LEAPOCR_METRICS_TOKEN", help: "When set, /metrics needs Authorization: Bearer <token>", default: "", schema: str() },
+  metricsToken: { flag: "metrics-token", env: "LEAPOCR_METRICS_TOKEN", help: "When set, /metrics needs Authorization: Bearer <token>; unset, /metrics answers only this machine (loopback, no proxy between)", default: "", schema: str() },
   minFreeDiskMb: { flag: "min-free-disk-mb", env: "LEAPOCR_MIN_FREE_DISK_MB", help: "Readiness (/api/v1/ready) fails when the data directory's disk has less free space than this", default: 512, schema: int(0) },
   shutdownGraceSeconds: { flag: "shutdown-grace", env: "LEAPOCR_SHUTDOWN_GRACE_SECONDS", help: "On SIGTERM, seconds pages in flight may take to finish before their leases are given back for the next start", default: 25, schema: int(0, 3600) },
   logLevel: { flag: "log-level", env: "LEAPOCR_LOG_LEVEL", help: "debug, info, warn or error", default: "info", schema: v.picklist(["debug", "info", "warn", "error"]) },

@@ -20,6 +20,26 @@ import scalarBundlePath from "../../../node_modules/@scalar/api-reference/dist/b
 
 export const DOCS_PATH = "/api/v1/docs";
 
+/**
+ * The docs page's Content-Security-Policy: Scalar from this server only, the document fetched
+ * from it, inline styles (Scalar writes its theme into <style> elements), never framed.
+ */
+export const DOCS_CSP = [
+  "default-src 'self'",
+  // The hash is the blank body of the page's <script id="api-reference" data-configuration=...>
+  // (@elysiajs/openapi's template, pinned): Chromium would otherwise report it as blocked.
+  "script-src 'self' 'sha256-TcUB1mzXiQO4GxpTRZ0EMpOXKMU3u+n/q1WrgVIcs1I='",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
 export interface DocsOptions {
   /** Where the UI is served; the JSON and the script live beneath it. Default /api/v1/docs. */
   path?: string;

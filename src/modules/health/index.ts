@@ -4,13 +4,15 @@
  * - GET /api/v1/ready    it can take work (readiness): 503 with the LeapOCR error body and a
  *                        details entry per failed check;
  * - GET /metrics         Prometheus text format; off with LEAPOCR_METRICS=false, behind
- *                        `Authorization: Bearer <LEAPOCR_METRICS_TOKEN>` when a token is set.
+ *                        `Authorization: Bearer <LEAPOCR_METRICS_TOKEN>` when a token is set,
+ *                        and without a token served to loopback clients only (no proxy between).
  * Ready and metrics stay out of the OpenAPI document: they are for operators, not SDK clients.
  */
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { timingSafeEqual } from "node:crypto";
 import { CONTENT_TYPE } from "../../lib/metrics";
+import { normalizeIp } from "../../lib/ip";
 import type { Readiness } from "./readiness";
 import type { ServerMetrics } from "./metrics";
 
@@ -21,6 +23,18 @@ export interface OpsOptions {
   /** null when metrics are off. */
   metrics: ServerMetrics | null;
   metricsToken: string;
+  /** The socket address of a request (AppContext.peerAddress). */
+  peerAddress?: (request: Request) => string | null;
+}
+
+/** Headers a reverse proxy adds: a request carrying one came from further away than its socket says. */
+const FORWARDING = ["forwarded", "x-forwarded-for", "x-real-ip"];
+
+/** Without a token, metrics are for this machine only: a loopback socket, and no proxy in between. */
+export function isLocalScrape(request: Request, peer: string | null | undefined): boolean {
+  if (!peer) return false;
+  const ip = normalizeIp(peer);
+  return (ip.startsWith("127.") || ip === "::1") && !FORWARDING.some((h) => request.headers.has(h));
 }
 
 function tokenMatches(header: string | null, token: string): boolean {
@@ -68,6 +82,13 @@ export const healthRoutes = (version: string, ops?: OpsOptions) => {
         if (!ops.metrics) return json(404, { code: "NOT_FOUND", error: { message: "Metrics are switched off on this server (LEAPOCR_METRICS)." } });
         if (ops.metricsToken && !tokenMatches(request.headers.get("authorization"), ops.metricsToken)) {
           return json(401, { code: "AUTHENTICATION_ERROR", error: { message: "Metrics need Authorization: Bearer <LEAPOCR_METRICS_TOKEN>." } }, { "www-authenticate": 'Bearer realm="metrics"' });
+        }
+        if (!ops.metricsToken && !isLocalScrape(request, ops.peerAddress?.(request))) {
+          return json(
+            401,
+            { code: "AUTHENTICATION_ERROR", error: { message: "Metrics are served to this machine only. To scrape from elsewhere, set LEAPOCR_METRICS_TOKEN and send Authorization: Bearer <token>." } },
+            { "www-authenticate": 'Bearer realm="metrics"' },
+          );
         }
         return new Response(ops.metrics.registry.render(), { headers: { "content-type": CONTENT_TYPE } });
       },
