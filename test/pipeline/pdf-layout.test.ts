@@ -176,6 +176,14 @@ describe("rotated text", () => {
     expect(out).toContain("| Item | Quantity | Weight |");
     expect(out).toContain("| Bolts | 500 | 2.5 |");
   });
+
+  test("a diagonal watermark is read after the page's text and does not cut its columns apart", () => {
+    const left = body(72, 100, 30, 40).map((x, i) => (i === 29 ? { ...x, str: "Left column ends here with this line" } : x));
+    const right = body(330, 100, 30, 40, 5).map((x, i) => (i === 0 ? { ...x, str: "Right column starts here and goes on" } : x));
+    const out = md([...left, ...right, g("DRAFT COPY NOT FOR CIRCULATION", 150, 300, 20, { horizontal: false, angle: 45, width: 420 })]);
+    expect(out.indexOf("Right column starts here")).toBeGreaterThan(out.indexOf("Left column ends here"));
+    expect(out.trim().endsWith("DRAFT COPY NOT FOR CIRCULATION")).toBe(true);
+  });
 });
 
 describe("junk text layers", () => {

@@ -709,10 +709,12 @@ function runAngle(g: Glyphs): number | null {
 /**
  * Segments of a page in the frame of its main text direction (a page whose text all runs up
  * the sheet, as a landscape table printed on a portrait page, is read as that landscape page).
- * Runs at other angles (rotated column headers, a note up the margin) are read in their own
- * direction and placed by their box: a segment whose baseline is the box's bottom edge.
+ * Runs at other right angles (rotated column headers, a note up the margin) are read in their
+ * own direction and placed by their box: a segment whose baseline is the box's bottom edge.
+ * Runs at any other angle (a diagonal watermark, a stamp) are read too but set `aside`: their
+ * box would cut across the columns, so they come after the page's text.
  */
-function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: Seg[]; frame: Frame } {
+function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: Seg[]; frame: Frame; aside: Set<Seg> } {
   const groups = new Map<number, Glyphs[]>();
   for (const g of glyphs) {
     const a = runAngle(g);
@@ -725,6 +727,7 @@ function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: 
   const frame = frameAt(main, width, height);
   const rtlPage = isRightToLeft(glyphs.map((g) => g.str).join(""));
   const segs: Seg[] = [];
+  const aside = new Set<Seg>();
   for (const [a, gs] of groups) {
     const own = a === main ? frame : frameAt(a, width, height);
     const turned = gs.map((g) => {
@@ -737,10 +740,12 @@ function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: 
     else
       for (const s of local) {
         const box = mapBox(boundsOf([s]), (x, y) => frame.toFrame(...own.toPage(x, y)));
-        segs.push({ ...s, x0: box.x, x1: box.x + box.width, y: box.y + box.height - s.size * 0.25 });
+        const placed = { ...s, x0: box.x, x1: box.x + box.width, y: box.y + box.height - s.size * 0.25 };
+        segs.push(placed);
+        if ((a - main) % 90 !== 0) aside.add(placed);
       }
   }
-  return { segs, frame };
+  return { segs, frame, aside };
 }
 
 /**
@@ -946,7 +951,7 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
   const body = bodySize(segs);
   segs = cleanSegments(segs, body);
   const margins = markFurniture(segs, height, context);
-  const main = segs.filter((s) => !margins.has(s));
+  const main = segs.filter((s) => !margins.has(s) && !prepared.aside.has(s));
 
   // Typical baseline pitch of body text, for paragraph breaks.
   const pitches: number[] = [];
@@ -974,6 +979,7 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
     if (b.type === "table") typed.push(b);
     else typed.push(...toBlocks(b.lines, body, pitch));
   }
+  for (const s of segs.filter((s) => prepared.aside.has(s) && !margins.has(s))) typed.push({ lines: [{ ...s, cells: [s] }], type: "paragraph" });
   // A paragraph cut mid-sentence (by a column or a page-region break, or a line set looser than
   // the rest) goes on in the next one when that starts in lower case: "irretrie-" + "vably".
   for (let i = 0; i + 1 < typed.length; i++) {
