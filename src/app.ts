@@ -25,7 +25,7 @@ import { emitJobEvent, emitJobFinished } from "./modules/webhooks/events";
 import { creditRoutes } from "./modules/credits";
 import { analyticsRoutes } from "./modules/analytics";
 import { authRoutes, orgRoutes, apiKeyRoutes } from "./modules/auth/routes";
-import { memberRoutes } from "./modules/members";
+import { invitationRoutes, memberRoutes } from "./modules/members";
 import { auditRoutes } from "./modules/audit";
 import { bootstrapAdmin } from "./modules/auth/bootstrap";
 import { AuditRetentionScheduler } from "./scheduler/audit-retention";
@@ -249,6 +249,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     .use(orgRoutes(ctx))
     .use(apiKeyRoutes(ctx))
     .use(memberRoutes(ctx))
+    .use(invitationRoutes(ctx))
     .use(auditRoutes(ctx))
     .use(dashboard.app);
 

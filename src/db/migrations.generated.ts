@@ -7,6 +7,7 @@ import m3 from "../../drizzle/0003_access.sql" with { type: "text" };
 import m4 from "../../drizzle/0004_workspace.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_ops_request_id.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_queue_index.sql" with { type: "text" };
+import m7 from "../../drizzle/0007_invitations.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -17,4 +18,5 @@ export const migrationSql: Record<string, string> = {
   "0004_workspace": m4,
   "0005_ops_request_id": m5,
   "0006_queue_index": m6,
+  "0007_invitations": m7,
 };

@@ -338,3 +338,26 @@ export const webhookDeliveries = sqliteTable(
     index("webhook_deliveries_job_idx").on(t.jobId),
   ],
 );
+
+/**
+ * An invitation to join a team. Adding a member by email makes one: nobody joins a team without
+ * accepting (issue 15, finding 3). The link carries a random token; only its SHA-256 is stored.
+ */
+export const invitations = sqliteTable(
+  "invitations",
+  {
+    id: text("id").primaryKey(),
+    teamId: text("team_id").notNull().references(() => teams.id),
+    email: text("email").notNull(),
+    role: text("role").notNull(),
+    tokenHash: text("token_hash").notNull(),
+    invitedByUserId: text("invited_by_user_id"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    /** When it stopped being usable, and why: accepted | declined | revoked. */
+    closedAt: integer("closed_at"),
+    outcome: text("outcome"),
+    acceptedUserId: text("accepted_user_id"),
+  },
+  (t) => [uniqueIndex("invitations_token_idx").on(t.tokenHash), index("invitations_email_idx").on(t.email), index("invitations_team_idx").on(t.teamId, t.createdAt)],
+);

@@ -146,3 +146,12 @@ export async function seedTenant(t: TestServer, name: string, opts: { useDefault
 }
 
 export const teamName = (t: TestServer, teamId: string) => t.server.ctx.db.select({ name: teams.name }).from(teams).where(eq(teams.id, teamId)).get()?.name;
+
+/** Invites `email` through the real route and accepts with the link as a new person choosing `password`; answers their user id. */
+export async function inviteAndAccept(t: TestServer, base: string, inviter: Pick<Session, "token">, input: { email: string; role: Role; name?: string; password?: string }): Promise<string> {
+  const invited = await api(t, "POST", `${base}/members`, { session: inviter, body: { email: input.email, role: input.role } });
+  if (invited.status !== 201) throw new Error(`invite failed: ${invited.status} ${invited.text}`);
+  const accepted = await api(t, "POST", "/api/v1/invitations/accept", { body: { token: invited.body.token, name: input.name ?? "Invited Person", password: input.password ?? TEST_PASSWORD } });
+  if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.status} ${accepted.text}`);
+  return accepted.body.user_id;
+}

@@ -20,10 +20,42 @@ export const MemberListResponse = v.object({ data: v.array(Member) });
 export const AddMemberRequest = v.object({
   email: v.pipe(v.string(), v.minLength(3), v.maxLength(320)),
   role: v.picklist(ROLES),
-  /** For a new user: their name and first password (at least 12 characters). Omit both to add an existing user. */
-  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))),
+  /** No longer accepted: the invitee chooses their own password. Sending it answers 400. */
   password: v.optional(v.pipe(v.string(), v.maxLength(1024))),
 });
+
+export const Invitation = v.object({
+  id: v.string(),
+  team_id: v.string(),
+  email: v.string(),
+  role: v.picklist(ROLES),
+  invited_by_user_id: v.nullable(v.string()),
+  created_at: v.string(),
+  expires_at: v.string(),
+  status: v.picklist(["pending", "accepted", "declined", "revoked"]),
+});
+export const InvitationCreated = v.object({
+  ...Invitation.entries,
+  /** The one-time link to hand to the invitee (shown this once). */
+  invite_url: v.string(),
+  token: v.string(),
+});
+export const InvitationListResponse = v.object({ data: v.array(Invitation) });
+export const InvitationPathParams = v.object({ organization_id: v.string(), team_id: v.string(), invitation_id: v.string() });
+
+const TeamNames = { team_name: v.string(), organization_name: v.string(), organization_id: v.string() };
+export const InvitationForInvitee = v.object({ ...Invitation.entries, ...TeamNames });
+export const InvitationLookup = v.object({ ...Invitation.entries, ...TeamNames, account_exists: v.boolean() });
+export const MyInvitationsResponse = v.object({ data: v.array(InvitationForInvitee) });
+export const TokenRequest = v.object({ token: v.pipe(v.string(), v.minLength(10), v.maxLength(200)) });
+export const AcceptWithTokenRequest = v.object({
+  token: v.pipe(v.string(), v.minLength(10), v.maxLength(200)),
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, "name is required"), v.maxLength(200)),
+  /** At least 12 characters. */
+  password: v.pipe(v.string(), v.maxLength(1024)),
+});
+export const AcceptedResponse = v.object({ user_id: v.string(), email: v.optional(v.string()), team_id: v.string(), role: v.picklist(ROLES), status: v.optional(v.picklist(["accepted", "declined"])) });
+export const MyInvitationPath = v.object({ invitation_id: v.pipe(v.string(), v.maxLength(100)) });
 
 export const UpdateMemberRequest = v.object({ role: v.picklist(ROLES) });
 

@@ -1,12 +1,11 @@
-/** Members of a team: add (an existing user, or a new one with a password), change role, remove. */
+/** Members of a team: list, change role, remove. People join through invitations (invitations.ts). */
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { memberships, users } from "../../db/schema";
-import { badRequest, conflict, forbidden, notFound } from "../../lib/errors";
+import { conflict, forbidden, notFound } from "../../lib/errors";
 import { recordAudit, type Actor } from "../audit/service";
 import { canAssignRole, canRemoveMember, isRole, leavesNoOwner, type Role } from "../auth/permissions";
 import { revokeKeysOfCreator } from "../auth/service";
-import { addMembership, checkEmail, checkPassword, createUserInTeam, findUserByEmail, hashPassword } from "../auth/users";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -32,29 +31,6 @@ function getMember(ctx: AppContext, teamId: string, userId: string) {
 
 const ownerCount = (ctx: Pick<AppContext, "db">, teamId: string) =>
   ctx.db.select({ n: sql<number>`count(*)` }).from(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.role, "owner"))).get()?.n ?? 0;
-
-export async function addMember(ctx: AppContext, teamId: string, actorRole: Role, input: { email: string; role: Role; name?: string; password?: string }, actor: Actor) {
-  if (!canAssignRole(actorRole, input.role)) throw forbidden(`Your role (${actorRole}) may not give the ${input.role} role.`);
-  const email = checkEmail(input.email);
-  const now = ctx.clock();
-  const existing = findUserByEmail(ctx.db, email);
-  if (existing) {
-    if (input.password !== undefined) throw badRequest("A user with this email already exists: add them without a password.");
-    ctx.db.transaction((tx) => {
-      if (tx.select({ userId: memberships.userId }).from(memberships).where(and(eq(memberships.teamId, teamId), eq(memberships.userId, existing.id))).get()) {
-        throw conflict("This user is already a member of the team.");
-      }
-      addMembership(tx, teamId, existing.id, input.role, now);
-      recordAudit(tx, { teamId, actor, action: "member.added", targetType: "user", targetId: existing.id, metadata: { role: input.role } }, now);
-    });
-    return memberJson(getMember(ctx, teamId, existing.id));
-  }
-  if (input.password === undefined || input.name === undefined) throw badRequest("No user has this email: give a name and a first password to create one.");
-  checkPassword(input.password);
-  const passwordHash = await hashPassword(input.password);
-  const user = createUserInTeam(ctx.db, { email, name: input.name, passwordHash, teamId, role: input.role }, actor, ctx.clock());
-  return memberJson(getMember(ctx, teamId, user.id));
-}
 
 export function changeRole(ctx: AppContext, teamId: string, actorRole: Role, userId: string, role: Role, actor: Actor) {
   const current = getMember(ctx, teamId, userId);

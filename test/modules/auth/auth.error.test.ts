@@ -92,13 +92,19 @@ describe("members", () => {
     expectError(await api(t, "DELETE", `${a.base}/members/${a.users.owner.id}`, { session: a.sessions.owner }), 409, "CONFLICT");
   });
   test("a member cannot manage members", async () => {
-    expectError(await api(t, "POST", `${a.base}/members`, { session: a.sessions.member, body: { email: "x@example.test", role: "viewer", name: "X", password: "long enough password" } }), 403, "FORBIDDEN");
+    expectError(await api(t, "POST", `${a.base}/members`, { session: a.sessions.member, body: { email: "x@example.test", role: "viewer" } }), 403, "FORBIDDEN");
   });
-  test("adding a current member answers 409; a new user without a password or with a short one answers 400", async () => {
+  test("inviting a current member answers 409; a password chosen by the admin, or a bad email, answers 400", async () => {
     expectError(await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: a.users.viewer.email, role: "viewer" } }), 409, "CONFLICT");
-    expectError(await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: "fresh@example.test", role: "viewer" } }), 400, "BAD_REQUEST");
-    expectError(await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: "fresh@example.test", role: "viewer", name: "F", password: "short" } }), 400, "BAD_REQUEST");
-    expectError(await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: "not-an-email", role: "viewer", name: "F", password: "long enough password" } }), 400, "BAD_REQUEST");
+    const pw = await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: "fresh@example.test", role: "viewer", password: "long enough password" } });
+    expectError(pw, 400, "BAD_REQUEST");
+    expect(pw.body.error.message).toContain("choose their own password");
+    expectError(await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: "not-an-email", role: "viewer" } }), 400, "BAD_REQUEST");
+  });
+  test("accepting with a short password answers 400 and creates nobody", async () => {
+    const inv = await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: "short@example.test", role: "viewer" } });
+    expectError(await api(t, "POST", "/api/v1/invitations/accept", { body: { token: inv.body.token, name: "S", password: "short" } }), 400, "BAD_REQUEST");
+    expectError(await api(t, "POST", "/api/v1/invitations/lookup", { body: { token: "loi_not-a-real-token-at-all" } }), 404, "NOT_FOUND");
   });
   test("an unknown member answers 404", async () => {
     expectError(await api(t, "PATCH", `${a.base}/members/usr_nope`, { session: a.sessions.owner, body: { role: "viewer" } }), 404, "NOT_FOUND");

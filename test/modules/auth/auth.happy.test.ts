@@ -170,12 +170,15 @@ describe("teams and members", () => {
     expect((await api(t, "GET", `/api/v1/organizations/${a.orgId}/teams/${created.body.id}/settings`, { session: a.sessions.viewer })).status).toBe(404);
   });
 
-  test("an admin creates a user with a password, changes their role and removes them; each step is audited", async () => {
+  test("an admin invites a person who sets their own password, changes their role and removes them; each step is audited", async () => {
     const email = `new.${crypto.randomUUID().slice(0, 6)}@example.test`;
-    const add = await api(t, "POST", `${a.base}/members`, { cookie: a.sessions.admin, body: { email, name: "New Person", role: "viewer", password: "twelve chars at least" } });
-    expect(add.status).toBe(200);
-    expect(add.body).toMatchObject({ email, role: "viewer", name: "New Person" });
-    const userId = add.body.user_id;
+    const add = await api(t, "POST", `${a.base}/members`, { cookie: a.sessions.admin, body: { email, role: "viewer" } });
+    expect(add.status).toBe(201);
+    expect(add.body).toMatchObject({ email, role: "viewer", status: "pending" });
+    expect(add.body.invite_url).toEndWith(`/#/invite/${add.body.token}`);
+    const accepted = await api(t, "POST", "/api/v1/invitations/accept", { body: { token: add.body.token, name: "New Person", password: "twelve chars at least" } });
+    expect(accepted.status).toBe(200);
+    const userId = accepted.body.user_id;
     const s = await login(t, email, "twelve chars at least");
     expect((await api(t, "GET", `${a.base}/members`, { session: s })).status).toBe(200);
 
@@ -198,12 +201,14 @@ describe("teams and members", () => {
     expect(change.actor).toEqual({ type: "user", id: a.users.admin.id });
   });
 
-  test("an existing user is added to another team by email, without a password", async () => {
+  test("an existing user is invited to another team by email and joins when they accept", async () => {
     const created = await api(t, "POST", `/api/v1/organizations/${a.orgId}/teams`, { session: a.sessions.owner, body: { name: "Ops" } });
     const base = `/api/v1/organizations/${a.orgId}/teams/${created.body.id}`;
     const add = await api(t, "POST", `${base}/members`, { session: a.sessions.owner, body: { email: a.users.viewer.email, role: "member" } });
-    expect(add.status).toBe(200);
-    expect(add.body.user_id).toBe(a.users.viewer.id);
+    expect(add.status).toBe(201);
+    const mine = await api(t, "GET", "/api/v1/auth/invitations", { session: a.sessions.viewer });
+    expect(mine.body.data.map((i: { id: string }) => i.id)).toEqual([add.body.id]);
+    expect((await api(t, "POST", `/api/v1/auth/invitations/${add.body.id}/accept`, { cookie: a.sessions.viewer })).status).toBe(200);
     const me = await api(t, "GET", "/api/v1/auth/verify", { session: a.sessions.viewer });
     expect(me.body.teams.map((x: { role: string }) => x.role).sort()).toEqual(["member", "viewer"]);
   });

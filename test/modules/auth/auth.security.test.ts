@@ -207,7 +207,9 @@ describe("secrets at rest", () => {
       const created = await api(t, "POST", `${a.base}/api-keys`, { session: a.sessions.admin, body: { name: "made by route" } });
       secrets.push(created.body.key);
       const memberPassword = "a brand new member password";
-      await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: "fresh@example.test", name: "Fresh", role: "member", password: memberPassword } });
+      const invited = await api(t, "POST", `${a.base}/members`, { session: a.sessions.owner, body: { email: "fresh@example.test", role: "member" } });
+      secrets.push(invited.body.token);
+      await api(t, "POST", "/api/v1/invitations/accept", { body: { token: invited.body.token, name: "Fresh", password: memberPassword } });
       secrets.push(memberPassword);
       const s = await login(t, "fresh@example.test", memberPassword);
       secrets.push(s.token);
