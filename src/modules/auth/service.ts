@@ -111,7 +111,7 @@ export function revokeKeysOfCreator(tx: Tx, teamId: string, userId: string, acto
   const rows = tx.select().from(apiKeys).where(and(eq(apiKeys.teamId, teamId), eq(apiKeys.createdByUserId, userId), isNull(apiKeys.revokedAt))).all();
   for (const row of rows) {
     tx.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, row.id)).run();
-    recordAudit(tx, { teamId, actor, action: "api_key.revoked", targetType: "api_key", targetId: row.id, metadata: { name: row.name, prefix: row.prefix, reason, created_by_user_id: userId } }, now);
+    recordAudit(tx, { teamId, actor, action: "api_key.revoked", targetType: "api_key", targetId: row.id, metadata: { name: row.name, prefix: row.prefix, reason } }, now);
   }
   return rows.length;
 }

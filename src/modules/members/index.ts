@@ -13,6 +13,7 @@ import { enforce } from "../../lib/rate-limit";
 import * as m from "./model";
 import * as members from "./service";
 import * as inv from "./invitations";
+import * as dsr from "./data-subject";
 
 const err = { 400: m.ErrorResponse, 401: m.ErrorResponse, 403: m.ErrorResponse, 404: m.ErrorResponse, 409: m.ErrorResponse, 429: m.ErrorResponse };
 const security: Record<string, string[]>[] = [{ bearer: [] }, { sessionCookie: [] }, { apiKey: [] }];
@@ -70,6 +71,27 @@ export const memberRoutes = (ctx: AppContext) =>
       params: m.InvitationPathParams,
       response: { 200: m.Invitation, ...err },
       detail: { summary: "Revoke an invitation", description: "Its link stops working at once.", tags: ["Members"], security },
+    })
+    .post(
+      "/members/:user_id/export",
+      ({ team, principal, actor, params, set }) => {
+        const out = dsr.exportUser(ctx, team.id, userOf(principal).userId, params.user_id, actor);
+        set.headers["cache-control"] = "no-store";
+        set.headers["content-disposition"] = `attachment; filename="leapocr-user-${params.user_id}.json"`;
+        return out;
+      },
+      {
+        team: "members:write",
+        params: m.MemberPathParams,
+        response: { 200: m.UserExport, ...err },
+        detail: { summary: "Export a member's data", description: "Everything the server holds about the person (right of access): profile, memberships, sessions with addresses, API key metadata, invitations, templates and webhooks they made, and the audit rows about them. Needs members:write in every team the person belongs to. A POST because each export is recorded (user.exported).", tags: ["Members"], security },
+      },
+    )
+    .post("/members/:user_id/erase", ({ team, principal, actor, params }) => dsr.eraseUser(ctx, team.id, userOf(principal).userId, params.user_id, actor), {
+      team: "members:write",
+      params: m.MemberPathParams,
+      response: { 200: m.EraseResponse, ...err },
+      detail: { summary: "Erase a member", description: "Right of erasure: revokes every session and API key of the person, ends their memberships and invitations, removes their email, name and password, and replaces their id in audit rows with a random pseudonym (addresses, user agents and their email removed). Needs members:write, and the power to remove them, in every team they belong to; a last owner is refused (409). Recorded as user.erased.", tags: ["Members"], security },
     })
     .patch("/members/:user_id", ({ team, principal, actor, params, body }) => members.changeRole(ctx, team.id, roleOf(principal), params.user_id, body.role, actor), {
       team: "members:write",

@@ -60,3 +60,22 @@ export const MyInvitationPath = v.object({ invitation_id: v.pipe(v.string(), v.m
 export const UpdateMemberRequest = v.object({ role: v.picklist(ROLES) });
 
 export const RemoveMemberResponse = v.object({ user_id: v.string(), removed: v.literal(true) });
+
+const when = v.string();
+const maybe = v.nullable(v.string());
+/** Everything the server holds about one person (GET .../members/{user_id}/export). */
+export const UserExport = v.object({
+  generated_at: when,
+  user: v.object({ id: v.string(), email: v.string(), name: v.string(), created_at: when, disabled_at: maybe }),
+  memberships: v.array(v.object({ team_id: v.string(), team_name: v.string(), organization_id: v.string(), organization_name: v.string(), role: v.string(), since: when })),
+  sessions: v.array(v.object({ id: v.string(), created_at: when, last_seen_at: when, expires_at: when, revoked_at: maybe, ip: maybe, user_agent: maybe })),
+  api_keys: v.array(v.object({ id: v.string(), team_id: v.string(), name: v.string(), prefix: v.string(), scopes: v.string(), created_at: when, last_used_at: maybe, expires_at: maybe, revoked_at: maybe })),
+  invitations: v.array(v.object({ id: v.string(), team_id: v.string(), role: v.string(), status: v.string(), created_at: when, expires_at: when })),
+  templates: v.array(v.object({ id: v.string(), team_id: v.string(), name: v.string(), created_at: when })),
+  webhooks: v.array(v.object({ id: v.string(), team_id: v.string(), url: v.string(), created_at: when })),
+  audit_log: v.array(v.object({
+    id: v.string(), team_id: maybe, action: v.string(), actor: v.object({ type: v.string(), id: maybe }), target: v.object({ type: maybe, id: maybe }),
+    ip: maybe, user_agent: maybe, metadata: v.nullable(v.record(v.string(), v.unknown())), created_at: when,
+  })),
+});
+export const EraseResponse = v.object({ pseudonym: v.string(), erased: v.literal(true), sessions_revoked: v.number(), keys_revoked: v.number(), memberships_removed: v.number() });
