@@ -227,36 +227,54 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
     let memberPage: Page;
     let memberConsole: string[];
     let memberForeign: string[];
+    let inviteUrl = "";
+    let secondTeam = "";
 
     afterAll(() => memberContext?.close());
 
-    test("adding a member: a missing password is explained; with one, the member is listed with their role", async () => {
+    test("inviting a member: the role starts and starts again at viewer; the one-time link is shown; nobody joins yet", async () => {
       await go(page, "/team/members", /^Members$/);
       expect(await page.getByRole("combobox", { name: `Role of ${OWNER.email}` }).inputValue()).toBe("owner");
       expect(await page.getByRole("button", { name: `Remove ${OWNER.email}` }).count()).toBe(0); // not oneself
-      const form = page.locator("form").filter({ has: page.getByRole("heading", { name: "Add a member" }) });
+      const form = page.locator("form").filter({ has: page.getByRole("heading", { name: "Invite a member" }) });
+      expect(await form.getByLabel("Role").inputValue()).toBe("viewer");
+      expect(await form.getByLabel(/Password/).count()).toBe(0); // the admin never chooses it
       await form.getByLabel("Email").fill(MEMBER.email);
-      await form.getByLabel("Name").fill(MEMBER.name);
-      expect(await form.getByLabel("Role").inputValue()).toBe("member");
-      await form.getByRole("button", { name: "Add member" }).click();
-      await page.getByRole("alert").filter({ hasText: "No user has this email: give a name and a first password to create one." }).waitFor();
+      await form.getByLabel("Role").selectOption("member");
+      await form.getByRole("button", { name: "Invite" }).click();
+      await page.getByRole("status").filter({ hasText: `${MEMBER.email} is invited as member.` }).waitFor();
+      inviteUrl = await page.getByLabel("Invitation link").inputValue();
+      expect(inviteUrl).toMatch(new RegExp(`^${server.baseUrl}/#/invite/loi_[A-Za-z0-9_-]{40,}$`));
+      // After each invitation the role is back at the least powerful one, never owner.
+      expect(await form.getByLabel("Role").inputValue()).toBe("viewer");
+      expect(await form.getByLabel("Email").inputValue()).toBe("");
       expect(await page.getByRole("combobox", { name: `Role of ${MEMBER.email}` }).count()).toBe(0);
-
-      await form.getByLabel(/^Password/).fill(MEMBER.password);
-      await form.getByRole("button", { name: "Add member" }).click();
-      await page.getByRole("status").filter({ hasText: `${MEMBER.email} added.` }).waitFor();
-      const role = page.getByRole("combobox", { name: `Role of ${MEMBER.email}` });
-      await role.waitFor();
-      expect(await role.inputValue()).toBe("member");
-      const row = page.getByRole("row").filter({ has: role });
-      expect(await row.getByRole("cell").first().innerText()).toBe(MEMBER.name);
-      expect(await form.getByLabel("Email").inputValue()).toBe(""); // the form is cleared
+      await page.getByRole("button", { name: `Revoke the invitation of ${MEMBER.email}` }).waitFor();
     }, 30_000);
 
-    test("the new member signs in with that password and sees what a member may do", async () => {
+    test("the invitee opens the link, chooses their own password, and lands signed in as a member", async () => {
       ({ context: memberContext, foreign: memberForeign, consoleErrors: memberConsole } = await isolatedContext(browser, server.baseUrl));
       memberContext.setDefaultTimeout(10_000);
       memberPage = await memberContext.newPage();
+      await memberPage.goto(inviteUrl);
+      await memberPage.getByRole("heading", { level: 1, name: /^Join / }).waitFor();
+      await memberPage.getByLabel("Your name").fill(MEMBER.name);
+      await memberPage.getByLabel(/^Choose a password/).fill(MEMBER.password);
+      await memberPage.getByLabel("Repeat the password").fill(MEMBER.password);
+      await memberPage.getByRole("button", { name: "Create my account and join" }).click();
+      // Two argon2id hashes (the new password, then the sign-in) on a busy machine: more than the default 10 s may pass.
+      await memberPage.getByRole("heading", { level: 1, name: "Jobs" }).waitFor({ timeout: 30_000 });
+      // The owner's members page, drawn again: the invitee is a member now.
+      await page.reload();
+      await page.getByRole("heading", { level: 1, name: /^Members$/ }).waitFor();
+      const role = page.getByRole("combobox", { name: `Role of ${MEMBER.email}` });
+      await role.waitFor();
+      expect(await role.inputValue()).toBe("member");
+      expect(await page.getByRole("row").filter({ has: role }).getByRole("cell").first().innerText()).toBe(MEMBER.name);
+    }, 60_000);
+
+    test("the new member signs in with their password and sees what a member may do", async () => {
+      await memberPage.getByRole("button", { name: "Sign out" }).click();
       await signIn(memberPage, MEMBER.email, MEMBER.password);
       expect(await memberPage.textContent("#who")).toBe(`${MEMBER.email} (member)`);
       await go(memberPage, "/templates", /^Templates$/);
@@ -265,7 +283,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       expect(await memberPage.getByRole("button", { name: "Favorite: Invoice fields" }).isEnabled()).toBe(true);
       await go(memberPage, "/team/members", /^Members$/);
       await memberPage.getByRole("combobox", { name: `Role of ${OWNER.email}` }).waitFor();
-      expect(await memberPage.getByRole("heading", { name: "Add a member" }).count()).toBe(0);
+      expect(await memberPage.getByRole("heading", { name: "Invite a member" }).count()).toBe(0);
       expect(await memberPage.getByRole("combobox", { name: `Role of ${MEMBER.email}` }).isDisabled()).toBe(true);
     }, 30_000);
 
@@ -295,11 +313,43 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       expect(((await star.json()) as { error: { message: string } }).error.message).toBe("Your role (viewer) may not do that (needs templates:write).");
     }, 30_000);
 
+    test("finding 3: an invitation to a second team is accepted on purpose and never switches the team by itself", async () => {
+      const csrf = ((await (await context.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { session: { csrf_token: string } }).session.csrf_token;
+      const second = (await (await context.request.post(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams`, { headers: { "x-csrf-token": csrf }, data: { name: "Second" } })).json()) as { id: string };
+      secondTeam = second.id;
+      const invited = await context.request.post(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${second.id}/members`, { headers: { "x-csrf-token": csrf }, data: { email: MEMBER.email, role: "owner" } });
+      expect(invited.status()).toBe(201);
+      // Before accepting, the member's dashboard knows one team only and works in it.
+      await memberPage.reload();
+      await memberPage.getByRole("heading", { level: 1 }).waitFor();
+      expect(await memberPage.locator("#team-switch option").count()).toBe(1);
+      await memberPage.locator("#invite-count").filter({ hasText: "1" }).waitFor();
+      await go(memberPage, "/invitations", /^Invitations$/);
+      await memberPage.getByRole("button", { name: "Accept the invitation to Second" }).click();
+      await memberPage.getByRole("status").filter({ hasText: "You joined Default organization / Second as owner." }).waitFor();
+      // Joined, listed in the menu, but the dashboard still works in the team the user chose.
+      expect(await memberPage.locator("#team-switch option").count()).toBe(2);
+      expect(await memberPage.locator("#team-switch").inputValue()).toBe(team.id);
+      expect(await memberPage.textContent("#who")).toBe(`${MEMBER.email} (viewer)`);
+      await memberPage.reload();
+      await memberPage.getByRole("heading", { level: 1, name: /^Invitations$/ }).waitFor();
+      expect(await memberPage.locator("#team-switch").inputValue()).toBe(team.id);
+      // Switching is explicit, said, and remembered.
+      await memberPage.getByLabel("Team", { exact: true }).selectOption(second.id);
+      await memberPage.locator("#toast").getByText("Now working in Default organization / Second.").waitFor();
+      expect(await memberPage.textContent("#who")).toBe(`${MEMBER.email} (owner)`);
+      await memberPage.reload();
+      await memberPage.getByRole("heading", { level: 1 }).waitFor();
+      expect(await memberPage.locator("#team-switch").inputValue()).toBe(second.id);
+      await memberPage.getByLabel("Team", { exact: true }).selectOption(team.id);
+      await memberPage.locator("#toast").getByText("Now working in Default organization / Default team.").waitFor();
+    }, 30_000);
+
     test("the owner removes them after confirming; their session loses the team", async () => {
       await page.getByRole("button", { name: `Remove ${MEMBER.email}` }).click();
       const dialog = page.getByRole("dialog", { name: "Remove this member?" });
       await dialog.waitFor();
-      expect(await dialog.innerText()).toContain(`${MEMBER.email} loses access to this team.`);
+      expect(await dialog.innerText()).toContain(`${MEMBER.email} loses access to this team, and the API keys they made for it are revoked.`);
       await dialog.getByRole("button", { name: "Cancel" }).click();
       expect(await page.getByRole("combobox", { name: `Role of ${MEMBER.email}` }).count()).toBe(1);
       await page.getByRole("button", { name: `Remove ${MEMBER.email}` }).click();
@@ -309,6 +359,17 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       const left = (await (await context.request.get(`${teamUrl}/members`)).json()) as { data: { email: string }[] };
       expect(left.data.map((m) => m.email)).toEqual([OWNER.email]);
       expect((await memberContext.request.get(`${teamUrl}/templates`)).status()).toBe(404); // not a member: the team is not found
+      const still = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: { id: string }[] };
+      expect(still.teams.map((t) => t.id)).toEqual([secondTeam]);
+      // Their open page says which team they lost before it shows the other one.
+      await memberPage.reload();
+      await memberPage.locator("#toast").getByText("You are no longer a member of the team you last used. Now showing Default organization / Second.").waitFor();
+      expect(await memberPage.locator("#team-switch").inputValue()).toBe(secondTeam);
+      // The owner, who made the second team, removes them there too.
+      const csrf = ((await (await context.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { session: { csrf_token: string } }).session.csrf_token;
+      const vera = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { user: { id: string } };
+      const gone = await context.request.delete(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${secondTeam}/members/${vera.user.id}`, { headers: { "x-csrf-token": csrf } });
+      expect(gone.status()).toBe(200);
       const verify = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: unknown[] };
       expect(verify.teams).toEqual([]);
       // The page they still have open says so instead of failing with a script error.
@@ -343,7 +404,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       expect(await page.getByRole("checkbox", { name: "job.failed" }).isChecked()).toBe(true);
       await created.check();
       await page.getByRole("button", { name: "Add webhook" }).click();
-      const shown = page.getByRole("status").filter({ hasText: "Webhook added. Copy its signing secret now, the dashboard will not show it again:" }).locator("code.secret");
+      const shown = page.getByRole("status").filter({ hasText: "Webhook added. Copy its signing secret now; later an admin can reveal it again (audited) or rotate it:" }).locator("code.secret");
       await shown.waitFor();
       secret = (await shown.innerText()).trim();
       expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{20,}$/);
