@@ -373,6 +373,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       const verify = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: unknown[] };
       expect(verify.teams).toEqual([]);
       // The page they still have open says so instead of failing with a script error.
+      await memberPage.goto(`${server.baseUrl}/#/templates`);
       await memberPage.reload();
       await memberPage.getByRole("alert").filter({ hasText: "You are not a member of any team. Ask an owner or admin of a team to add you." }).waitFor();
       await go(memberPage, "/team/webhooks", /^Webhooks$/);
