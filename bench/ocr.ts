@@ -2,11 +2,14 @@
  * OCR benchmark: the embedded engine (Tesseract wasm in Bun workers) against the `tesseract`
  * CLI run single-threaded (OMP_THREAD_LIMIT=1), on the scans with ground truth in
  * shared/benchmarks/ocr-scans/. Prints seconds per page and character error rate (Levenshtein
- * distance / reference length, whitespace collapsed) for each.
+ * distance / reference length, whitespace collapsed) for each, and what turning pages upright
+ * costs: our engine with it (the default: skew measured, orientation detected, issue 14) and
+ * without it (`upright: false`), interleaved page by page in the same run.
  *
  *   bun run bench/ocr.ts [--scans DIR] [--rounds N] [--pdf FILE --pdf-pages N]
  *
- * Times are the best of --rounds (default 2) runs, ours and the CLI interleaved page by page.
+ * Times are the best of --rounds (default 2) runs, ours (with and without uprighting) and the CLI
+ * interleaved page by page.
  *
  * The CLI is run twice: with the model our engine embeds (4.0.0_best_int, unpacked into a
  * temporary tessdata dir: same model, so it compares the engines) and with the model Debian's
@@ -108,16 +111,26 @@ try {
     if ((await p.exited) !== 0) throw new Error(`tesseract failed on ${file}`);
     return { text, s: (performance.now() - t0) / 1000 };
   };
-  const haveCli = Bun.spawnSync(["tesseract", "--version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+  // Bun.spawnSync throws when the executable is missing: then the CLI columns stay empty.
+  const haveCli = (() => {
+    try {
+      return Bun.spawnSync(["tesseract", "--version"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+    } catch {
+      return false;
+    }
+  })();
 
   // The machine may be shared: run ours and the CLI interleaved page by page, several rounds,
   // and keep each one's best time, so that outside load hits both alike.
   const smallest = [...pages].sort((a, b) => a.png.length - b.png.length)[0]!;
   const one = createOcrEngine({ workers: 1 });
+  const plain = createOcrEngine({ workers: 1, upright: false });
   let t0 = performance.now();
   await one.recognize(smallest.png);
   const startup = (performance.now() - t0) / 1000;
+  await plain.recognize(smallest.png);
   const ours: { r: OcrResult; s: number }[] = [];
+  const flat: { r: OcrResult; s: number }[] = [];
   const same: { text: string; s: number }[] = [];
   const fast: { text: string; s: number }[] = [];
   const best = <T extends { s: number }>(arr: T[], i: number, v: T) => {
@@ -125,9 +138,12 @@ try {
   };
   for (let round = 0; round < rounds; round++) {
     for (const [i, p] of pages.entries()) {
-      t0 = performance.now();
-      const r = await one.recognize(p.png);
-      best(ours, i, { r, s: (performance.now() - t0) / 1000 });
+      // Alternate which goes first, so neither always meets a warmer cache.
+      for (const engine of round % 2 ? [plain, one] : [one, plain]) {
+        t0 = performance.now();
+        const r = await engine.recognize(p.png);
+        best(engine === one ? ours : flat, i, { r, s: (performance.now() - t0) / 1000 });
+      }
       if (haveCli) {
         best(same, i, await cli(p.file, tessdata));
         best(fast, i, await cli(p.file));
@@ -135,6 +151,7 @@ try {
     }
   }
   await one.close();
+  await plain.close();
 
   // Two at a time: ours with 2 workers against 2 CLI processes (same model), best of the rounds.
   const two = createOcrEngine({ workers: 2 });
@@ -161,22 +178,27 @@ try {
   const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
   const pct = (n: number | null | undefined) => (n === null || n === undefined ? "-" : (n * 100).toFixed(2) + "%");
   const rows: string[][] = [
-    ["page", "px", "ours s", "CLI s", "ours/CLI", "CLI-fast s", "CER ours", "CER CLI", "CER CLI-fast"],
+    ["page", "px", "ours s", "no-upright s", "upright cost", "turn", "CLI s", "ours/CLI", "CLI-fast s", "CER ours", "CER no-upright", "CER CLI", "CER CLI-fast"],
   ];
-  let sumOurs = 0, sumSame = 0, sumFast = 0;
+  let sumOurs = 0, sumFlat = 0, sumSame = 0, sumFast = 0;
+  const ratios: number[] = [];
   const cers: [number, number, number, number][] = []; // weight, ours, same, fast
   pages.forEach((p, i) => {
     const o = ours[i]!;
+    const u = flat[i]!;
     const s = same[i];
     const f = fast[i];
     sumOurs += o.s;
+    sumFlat += u.s;
+    ratios.push(o.s / u.s);
     sumSame += s?.s ?? 0;
     sumFast += f?.s ?? 0;
     const co = cer(o.r.text, p.truth);
     const cs = s ? cer(s.text, p.truth) : null;
     const cf = f ? cer(f.text, p.truth) : null;
     if (co !== null && cs !== null && cf !== null) cers.push([normalise(p.truth!).length, co, cs, cf]);
-    rows.push([p.name, `${o.r.width}x${o.r.height}`, f2(o.s), f2(s?.s ?? NaN), s ? f2(o.s / s.s) + "x" : "-", f2(f?.s ?? NaN), pct(co), pct(cs), pct(cf)]);
+    const turn = o.r.upright ? `${o.r.upright.rotation}/${o.r.upright.deskew}` : "-";
+    rows.push([p.name, `${o.r.width}x${o.r.height}`, f2(o.s), f2(u.s), pct(o.s / u.s - 1), turn, f2(s?.s ?? NaN), s ? f2(o.s / s.s) + "x" : "-", f2(f?.s ?? NaN), pct(co), pct(cer(u.r.text, p.truth)), pct(cs), pct(cf)]);
   });
   const n = pages.length;
   const wsum = cers.reduce((a, c) => a + c[0], 0);
@@ -185,23 +207,30 @@ try {
     "mean / page",
     "",
     f2(sumOurs / n),
+    f2(sumFlat / n),
+    pct(sumOurs / sumFlat - 1),
+    "",
     f2(sumSame / n),
     haveCli ? f2(sumOurs / sumSame) + "x" : "-",
     f2(sumFast / n),
     pct(wmean(1)),
+    "",
     pct(wmean(2)),
     pct(wmean(3)),
   ]);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const fmt = (r: string[]) => r.map((v, c) => (c === 0 ? v.padEnd(widths[c]!) : v.padStart(widths[c]!))).join("  ");
   console.log(`OCR benchmark: ${n} pages from ${dir}${pdf ? ` + ${pdf}` : ""}`);
-  console.log("ours = embedded engine (tesseract.js-core simd-lstm wasm, eng 4.0.0_best_int, PSM 3), 1 worker");
+  console.log("ours = embedded engine (tesseract.js-core simd wasm, eng 4.0.0_best_int, PSM 3), 1 worker, pages turned upright first");
+  console.log("no-upright = the same engine with upright: false; upright cost = ours / no-upright - 1; turn = quarter turn/deskew made (degrees)");
   console.log("CLI = tesseract CLI, OMP_THREAD_LIMIT=1, same model; CLI-fast = same CLI with the distro's eng model");
   console.log("CER = Levenshtein / reference length after collapsing whitespace; mean weighted by reference length\n");
   console.log(fmt(rows[0]!));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const r of rows.slice(1)) console.log(fmt(r));
-  console.log(`\nbest of ${rounds} rounds. ours: worker start-up (wasm compile + model load + first page ${smallest.name}) ${f2(startup)} s`);
+  const sorted = [...ratios].sort((a, b) => a - b);
+  console.log(`\nupright cost: ${pct(sumOurs / sumFlat - 1)} of the total reading time, per page median ${pct(sorted[Math.floor(sorted.length / 2)]! - 1)}, max ${pct(sorted.at(-1)! - 1)}`);
+  console.log(`best of ${rounds} rounds. ours: worker start-up (wasm compile + model load + first page ${smallest.name}) ${f2(startup)} s`);
   console.log(`ours, 2 workers: ${f2(twoWall)} s for ${n} pages = ${f2(twoWall / n)} s/page throughput`);
   if (haveCli) console.log(`CLI, 2 processes at a time (same model): ${f2(cli2Wall)} s for ${n} pages = ${f2(cli2Wall / n)} s/page throughput`);
   else console.log("tesseract CLI not found: install tesseract-ocr and tesseract-ocr-eng to compare");

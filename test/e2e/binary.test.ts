@@ -10,7 +10,7 @@ import { SdkClient } from "../helpers/sdk-client";
 import { copyBinaryTo } from "../helpers/binary";
 import { startServerProcess, type ServerProcess } from "../helpers/process";
 import { TEST_API_KEY } from "../helpers/app";
-import { digitalPdf, scannedPdfFrom, SAMPLE_PAGES } from "../helpers/fixtures";
+import { digitalPdf, renderPages, scannedPdfFrom, SAMPLE_PAGES } from "../helpers/fixtures";
 
 const dir = mkdtempSync(join(tmpdir(), "leapocr-binary-"));
 const binary = join(dir, "leapocr");
@@ -58,6 +58,18 @@ describe("the single executable", () => {
     expect(page.result).toContain("Shipping volumes increased");
     expect(page.confidence).toBeGreaterThan(0.5);
     expect(page.bounding_boxes.length).toBeGreaterThan(0);
+  });
+
+  test("turns an upside-down scan upright with its embedded orientation model before reading it", async () => {
+    const client = new SdkClient(server.baseUrl, TEST_API_KEY);
+    const { loadSharp } = await import("../../src/lib/sharp");
+    const sharp = await loadSharp();
+    const [png] = await renderPages(await digitalPdf([SAMPLE_PAGES[0]!]), 200);
+    const upsideDown = new Uint8Array(await sharp(png!).rotate(180).png().toBuffer());
+    const jobId = await client.upload(upsideDown, "upside-down.png", {});
+    expect((await client.waitForJob(jobId)).status).toBe("completed");
+    // Read as it lies, the page comes out as junk (issue 14): only an upright reading has this.
+    expect((await client.result(jobId)).pages[0].result).toContain("Revenue grew steadily across all regions");
   });
 
   test("serves its OpenAPI document and offline docs page", async () => {

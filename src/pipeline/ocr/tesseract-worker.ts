@@ -162,7 +162,13 @@ async function detectTurn(grey: GreyImage, band: { x: number; y: number; width: 
 async function uprighting(grey: GreyImage): Promise<Uprighting> {
   const skew = estimateSkew(grey);
   const deskew = Math.abs(skew.angle) >= MIN_SKEW ? -skew.angle : 0;
-  const rotation = skew.textBand ? await detectTurn(grey, skew.textBand) : 0;
+  let rotation = 0;
+  try {
+    if (skew.textBand) rotation = await detectTurn(grey, skew.textBand);
+  } catch (err) {
+    // The page is still read, as it lies; only a broken wasm module stops it.
+    if (err instanceof WebAssembly.RuntimeError) throw err;
+  }
   return { rotation, deskew };
 }
 
