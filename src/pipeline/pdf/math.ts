@@ -276,31 +276,41 @@ export function findFormulas(glyphs: Glyphs[]): Formula[] {
   // Clusters: union-find over runs that touch.
   const parent = runs.map((_, i) => i);
   const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i]!)));
-  // Spaces the PDF draws between parts of a displayed formula ("=   ∑") bridge a gap of a few ems.
-  const spaces = glyphs.filter((g) => g.horizontal && g.str.trim() === "" && g.width > 0);
-  const bridged = (r: Item, o: Item) =>
-    Math.abs(r.y - o.y) < 0.2 * Math.min(r.size, o.size) && o.x0 - r.x1 < 3.5 * Math.max(r.size, o.size) && spaces.some((w) => Math.abs(w.y - r.y) < 0.2 * r.size && w.x <= r.x1 + 1 && w.x + w.width >= o.x0 - 1);
+  const spaces = new Map<number, Glyphs[]>();
+  for (const g of glyphs) if (g.horizontal && g.str.trim() === "" && g.width > 0) spaces.set(Math.round(g.y), [...(spaces.get(Math.round(g.y)) ?? []), g]);
+  const spaceBetween = (r: Item, o: Item) =>
+    [-1, 0, 1].some((d) => (spaces.get(Math.round(r.y) + d) ?? []).some((w) => Math.abs(w.y - r.y) < 0.2 * r.size && w.x <= r.x1 + 1 && w.x + w.width >= o.x0 - 1));
   const byX = runs.map((r, i) => [r, i] as const).sort((a, b) => a[0].x0 - b[0].x0);
+  const tops = runs.map(top);
+  const bottoms = runs.map(bottom);
   for (let a = 0; a < byX.length; a++) {
     const [r, i] = byX[a]!;
     for (let b = a + 1; b < byX.length; b++) {
       const [o, j] = byX[b]!;
       const em = Math.max(r.size, o.size);
       if (o.x0 > r.x1 + em * 3.5) break;
-      if (o.x0 > r.x1 + em && !bridged(r, o)) continue;
-      const gapY = Math.max(top(r), top(o)) - Math.min(bottom(r), bottom(o));
       // Stacked parts of one formula overlap or nearly touch (a limit under its operator); lines
       // of text have leading between them, even an index over the exponent of the next line.
+      const gapY = Math.max(tops[i]!, tops[j]!) - Math.min(bottoms[i]!, bottoms[j]!);
       const small = Math.min(r.size, o.size);
-      if (gapY <= 0 || (gapY <= Math.min(em * 0.15, small * 0.2) && em >= small * 1.15)) parent[find(j)] = find(i);
+      if (!(gapY <= 0 || (gapY <= Math.min(em * 0.15, small * 0.2) && em >= small * 1.15))) continue;
+      // Side by side: within an em, or a few ems bridged by a space the PDF draws ("=   ∑").
+      if (o.x0 > r.x1 + em && !(Math.abs(r.y - o.y) < 0.2 * small && spaceBetween(r, o))) continue;
+      parent[find(j)] = find(i);
     }
   }
   const clusters = new Map<number, Item[]>();
-  runs.forEach((r, i) => clusters.set(find(i), [...(clusters.get(find(i)) ?? []), r]));
+  runs.forEach((r, i) => {
+    const root = find(i);
+    const list = clusters.get(root);
+    if (list) list.push(r);
+    else clusters.set(root, [r]);
+  });
 
   const out: Formula[] = [];
   for (const items of clusters.values()) {
-    if (!items.some((i) => MATH_CHAR.test(i.text))) continue;
+    // (Hundreds of runs touching each other are a dense table or a drawing, not one formula.)
+    if (items.length > 300 || !items.some((i) => MATH_CHAR.test(i.text))) continue;
     const size = Math.max(...items.filter((i) => !BIG_OP.test(i.text)).map((i) => i.size), 0) || items[0]!.size;
     const y = median(items.filter((i) => i.size >= size * 0.8 && !BIG_OP.test(i.text)).map((i) => i.y));
     const inline = prose.some((p) => Math.abs(p.y - y) < size * 0.5 && p.x0 < Math.max(...items.map((i) => i.x1)) + size * 3 && p.x1 > Math.min(...items.map((i) => i.x0)) - size * 3);
