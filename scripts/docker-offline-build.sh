@@ -38,6 +38,8 @@ if ! d image inspect debian:bookworm-slim > /dev/null 2>&1; then
     debootstrap --variant=minbase bookworm "$WORK/rootfs" "$MIRROR" > "$WORK/debootstrap.log" 2>&1
   fi
   step "docker import debian:bookworm-slim"
+  # What Debian's slim image leaves out too: the downloaded .debs and apt's caches.
+  rm -rf "$WORK"/rootfs/var/cache/apt/archives/*.deb "$WORK"/rootfs/var/cache/apt/*.bin "$WORK"/rootfs/var/lib/apt/lists/*_Packages
   tar -C "$WORK/rootfs" -c . | d import - debian:bookworm-slim > /dev/null
 fi
 
