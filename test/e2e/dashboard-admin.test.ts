@@ -345,6 +345,17 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       await memberPage.locator("#toast").getByText("Now working in Default organization / Default team.").waitFor();
     }, 30_000);
 
+    test("data-subject request: the owner downloads everything held about the member as JSON", async () => {
+      await go(page, "/team/members", /^Members$/);
+      const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: `Export the data of ${MEMBER.email}` }).click()]);
+      expect(download.suggestedFilename()).toMatch(/^leapocr-user-usr_[0-9a-f]+\.json$/);
+      const data = JSON.parse(await Bun.file((await download.path())!).text()) as { user: { email: string; name: string }; memberships: { team_name: string }[]; sessions: unknown[] };
+      expect(data.user).toMatchObject({ email: MEMBER.email, name: MEMBER.name });
+      expect(data.memberships.map((m) => m.team_name).sort()).toEqual(["Default team", "Second"]);
+      expect(data.sessions.length).toBeGreaterThan(0);
+      await page.locator("#toast").getByText(`The data of ${MEMBER.email} was exported (recorded in the audit log).`).waitFor();
+    }, 30_000);
+
     test("the owner removes them after confirming; their session loses the team", async () => {
       await page.getByRole("button", { name: `Remove ${MEMBER.email}` }).click();
       const dialog = page.getByRole("dialog", { name: "Remove this member?" });
