@@ -20,8 +20,7 @@ import { settingsRoutes } from "./modules/settings";
 import { jobRoutes } from "./modules/jobs";
 import { templateRoutes } from "./modules/templates";
 import { webhookRoutes } from "./modules/webhooks";
-import { WebhookDispatcher, type DispatcherOptions } from "./modules/webhooks/dispatcher";
-import { emitJobEvent, emitJobFinished } from "./modules/webhooks/events";
+import { WebhookDispatcher, wakeDispatcher, type DispatcherOptions } from "./modules/webhooks/dispatcher";
 import { creditRoutes } from "./modules/credits";
 import { analyticsRoutes } from "./modules/analytics";
 import { authRoutes, orgRoutes, apiKeyRoutes } from "./modules/auth/routes";
@@ -29,7 +28,7 @@ import { invitationRoutes, memberRoutes } from "./modules/members";
 import { auditRoutes } from "./modules/audit";
 import { bootstrapAdmin } from "./modules/auth/bootstrap";
 import { AuditRetentionScheduler } from "./scheduler/audit-retention";
-import { SqliteQueue } from "./adapters/queue-sqlite";
+import { SqliteJobStore } from "./adapters/job-store-sqlite";
 import { OfflineRoute } from "./adapters/model-offline";
 import type { ModelRegistry } from "./adapters/router";
 import type { Sleep } from "./adapters/retry";
@@ -53,7 +52,7 @@ import { createServerMetrics } from "./modules/health/metrics";
 import { withStorageMetrics } from "./adapters/storage-metrics";
 import { timeMethods } from "./lib/metrics";
 import { acceptRequestId, enterRequest } from "./lib/request-id";
-import type { QueuePort } from "./ports/queue";
+import type { JobStore } from "./ports/job-store";
 import { DOCS_CSP, DOCS_PATH, docsPlugin, type DocumentedRoute } from "./modules/docs";
 import { API_CSP, securityHeaders } from "./lib/security-headers";
 import { dashboardPlugin } from "./modules/dashboard";
@@ -135,8 +134,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const metrics = config.metrics ? createServerMetrics() : null;
   const rawStorage = createStorage(config, serverSecret(db, "upload-signing-key", clock()));
   const storage = metrics ? withStorageMetrics(rawStorage, metrics.storageSeconds, metrics.storageErrors) : rawStorage;
-  const sqliteQueue = new SqliteQueue(db.$client, clock);
-  const queue: QueuePort = metrics ? timeMethods<QueuePort>(sqliteQueue, metrics.dbSeconds, {}, metrics.dbErrors) : sqliteQueue;
+  const sqliteStore = new SqliteJobStore(db.$client, { clock, webhookMaxAttempts: config.webhookMaxAttempts, onEventsQueued: () => wakeDispatcher(db) });
+  const jobStore: JobStore = metrics ? timeMethods<JobStore>(sqliteStore, metrics.dbSeconds, {}, metrics.dbErrors) : sqliteStore;
   const offline = new OfflineRoute({
     ocrDpi: config.ocrDpi,
     ocrWorkers: config.ocrWorkers,
@@ -154,7 +153,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   if (metrics) models.executor.observer = metrics.routeObserver;
   const releaseRenderPool = holdRenderPool();
   const runner = new PipelineRunner({
-    queue,
+    store: jobStore,
     storage,
     models,
     limits: { maxPages: config.maxPages, maxPagePixels: config.maxPagePixels, maxFileBytes: config.maxFileBytes },
@@ -164,19 +163,17 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     fetchDocument: (url) =>
       fetchDocumentBytes(url, { maxBytes: config.maxFileBytes, timeoutMs: config.urlFetchTimeoutSeconds * 1000, allowHosts: parseAllowHosts(config.urlAllowHosts) }),
     observer: metrics?.runnerObserver,
+    // The job's event is already queued with its end (its payload may carry the results, which
+    // 0-day retention then counts as delivered).
     onJobFinished: (jobId) => {
       if (metrics) {
-        const status = sqliteQueue.jobStatus(jobId);
-        if (status) metrics.jobs.inc({ status });
+        void sqliteStore.jobStatus(jobId).then((status) => status && metrics.jobs.inc({ status }));
       }
-      // The event first: its payload may carry the results, which 0-day retention then counts as delivered.
-      jobEvent(() => emitJobFinished(ctx, jobId), jobId);
       void retention.onJobFinished(jobId).catch((err) => logger.error("retention on job end failed", { job_id: jobId, error: String(err) }));
     },
-    onJobStarted: (jobId) => jobEvent(() => emitJobEvent(ctx, jobId, "job.processing"), jobId),
   });
   const ctx: AppContext = {
-    config, db, storage, queue, models, logger, clock,
+    config, db, storage, jobStore, models, logger, clock,
     wakeWorkers: () => runner.wake(),
     peerAddress: (request) => app.server?.requestIP(request)?.address ?? null,
     // PDFs (or what may be one) will need the PDF workers, and every document the model routes'
@@ -188,14 +185,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   };
   const requestStarts = new WeakMap<Request, number>();
   const readiness = new Readiness({ sqlite: db.$client, storage, dataDir: config.dataDir, minFreeDiskMb: config.minFreeDiskMb, clock });
-  metrics?.setSources({ queueStats: () => sqliteQueue.stats(), pagesInFlight: () => runner.pagesInFlight, dbPath });
-  const jobEvent = (emit: () => unknown, jobId: string) => {
-    try {
-      emit();
-    } catch (err) {
-      logger.error("queuing a job webhook event failed", { job_id: jobId, error: String(err) });
-    }
-  };
+  metrics?.setSources({ queueStats: () => sqliteStore.statsNow(), pagesInFlight: () => runner.pagesInFlight, dbPath });
   const webhooks = new WebhookDispatcher(ctx, deps.webhookDispatcher);
   const retention = new RetentionScheduler(ctx);
   const bootstrap = bootstrapTenancy(db, config.bootstrapApiKey, clock());
@@ -266,7 +256,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       // Uploads abandoned while the server was down go before the sweep keeps their parts.
       await retention.purgeAbandonedUploads().catch((err) => logger.error("abandoned upload purge failed", { error: String(err) }));
       await retention.sweepOrphans().catch((err) => logger.error("orphan sweep failed", { error: String(err) }));
-      runner.start();
+      await runner.start();
       retention.start();
       webhooks.start();
       auditRetention.start();

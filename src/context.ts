@@ -2,7 +2,7 @@
 import type { Config } from "./config";
 import type { Db } from "./db/client";
 import type { StoragePort } from "./ports/storage";
-import type { QueuePort } from "./ports/queue";
+import type { JobStore } from "./ports/job-store";
 import type { ModelRegistry } from "./adapters/router";
 import type { Logger } from "./lib/logger";
 
@@ -10,7 +10,8 @@ export interface AppContext {
   config: Config;
   db: Db;
   storage: StoragePort;
-  queue: QueuePort;
+  /** The one writer of jobs, pages, their charges and refunds, and their webhook events. */
+  jobStore: JobStore;
   models: ModelRegistry;
   logger: Logger;
   clock: () => number;

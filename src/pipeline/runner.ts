@@ -4,7 +4,7 @@
  * that fails is recorded with its reason and the job goes on.
  */
 import { hostname } from "node:os";
-import type { QueuePort, ClaimedPage, ClaimedJob, ExtractionOutcome } from "../ports/queue";
+import type { JobStore, ClaimedPage, ClaimedJob, ExtractionOutcome } from "../ports/job-store";
 import type { StoragePort } from "../ports/storage";
 import { isObjectFormat, type PageRequest } from "../ports/model";
 import type { ModelRegistry } from "../adapters/router";
@@ -16,7 +16,7 @@ import { IngestError, sniffDocumentType, type DocumentType } from "./ingest";
 import { DocumentError, openDocument, type DocumentLimits, type OpenedDocument } from "./document";
 
 export interface RunnerOptions {
-  queue: QueuePort;
+  store: JobStore;
   storage: StoragePort;
   models: ModelRegistry;
   limits: DocumentLimits & { maxFileBytes: number };
@@ -25,10 +25,8 @@ export interface RunnerOptions {
   logger: Logger;
   /** Downloads a URL job's document (with the address guard). */
   fetchDocument: (url: string) => Promise<Uint8Array>;
-  /** Called when a job ends (completed or failed). */
+  /** Called when a job ends (completed or failed); its webhook event is already queued with the change. */
   onJobFinished?: (jobId: string) => void;
-  /** Called when a job has been split into pages and starts processing them. */
-  onJobStarted?: (jobId: string) => void;
   /** Metrics hooks. */
   observer?: RunnerObserver;
 }
@@ -70,16 +68,17 @@ export class PipelineRunner {
   private splitsHeld = new Set<string>();
   private extractionsHeld = new Set<string>();
   private pagesNext = false;
+  private wokenWhileBusy = false;
   private stopped = false;
 
   constructor(private readonly o: RunnerOptions) {}
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.running) return;
-    const reclaimed = this.o.queue.reclaimLeases((owner) => isOwnerAlive(owner, this.owner));
-    if (reclaimed > 0) this.o.logger.info("reclaimed leases left by a previous process", { count: reclaimed });
-    for (const job of this.o.queue.jobsAwaitingFinish()) void this.finish(job.id, job.model, job.format);
     this.running = true;
+    const reclaimed = await this.o.store.reclaimLeases((owner) => isOwnerAlive(owner, this.owner));
+    if (reclaimed > 0) this.o.logger.info("reclaimed leases left by a previous process", { count: reclaimed });
+    for (const job of await this.o.store.jobsAwaitingFinish()) void this.finish(job.id, job.model, job.format);
     this.loopDone = this.loop();
   }
 
@@ -104,12 +103,12 @@ export class PipelineRunner {
     this.stopped = true;
     const released = { pages: 0, jobs: 0, extractions: 0 };
     for (const { page, started } of this.pagesHeld.values()) {
-      this.o.queue.releasePage(page.pageId, this.owner);
+      await this.o.store.releasePage(page.pageId, this.owner);
       this.o.observer?.pageEnded("released", (performance.now() - started) / 1000);
       released.pages++;
     }
-    for (const jobId of this.splitsHeld) if (this.o.queue.releaseJob(jobId, this.owner)) released.jobs++;
-    for (const jobId of this.extractionsHeld) if (this.o.queue.releaseExtraction(jobId, this.owner)) released.extractions++;
+    for (const jobId of this.splitsHeld) if (await this.o.store.releaseJob(jobId, this.owner)) released.jobs++;
+    for (const jobId of this.extractionsHeld) if (await this.o.store.releaseExtraction(jobId, this.owner)) released.extractions++;
     this.pagesHeld.clear();
     this.splitsHeld.clear();
     this.extractionsHeld.clear();
@@ -120,15 +119,19 @@ export class PipelineRunner {
 
   /** New work has arrived: look for it now rather than at the next poll. */
   wake(): void {
-    this.wakeUp?.();
+    if (this.wakeUp) this.wakeUp();
+    // The loop is busy claiming (the store answers promises): it looks again instead of sleeping.
+    else this.wokenWhileBusy = true;
   }
 
   private async loop(): Promise<void> {
     while (this.running) {
+      this.wokenWhileBusy = false;
       let took = false;
       while (this.running && this.inFlight.size < this.o.concurrency) {
-        const work = this.takeWork();
-        if (!work) break;
+        const taken = await this.takeWork();
+        if (!taken) break;
+        const { work } = taken;
         took = true;
         const p = work.finally(() => {
           this.inFlight.delete(p);
@@ -139,7 +142,7 @@ export class PipelineRunner {
         // claiming 32 pages back to back held the first render back by ~25 ms.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
-      if (!took || this.inFlight.size >= this.o.concurrency) {
+      if ((!took || this.inFlight.size >= this.o.concurrency) && !this.wokenWhileBusy) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 500);
           this.wakeUp = () => {
@@ -156,21 +159,22 @@ export class PipelineRunner {
    * Splitting and page work take turns, and splits hold at most half the slots: with a deep
    * queue of new jobs, always splitting first would leave the pages of split jobs waiting.
    */
-  private takeWork(): Promise<void> | null {
+  /** The work started (wrapped: awaiting a bare promise here would wait for the work itself). */
+  private async takeWork(): Promise<{ work: Promise<void> } | null> {
     const maySplit = this.splitsHeld.size < Math.max(1, Math.floor(this.o.concurrency / 2));
     const pagesFirst = this.pagesNext || !maySplit;
     this.pagesNext = !this.pagesNext;
     if (pagesFirst) {
-      const page = this.o.queue.claimNextPage(this.owner, this.o.leaseMs);
-      if (page) return this.processPage(page);
+      const page = await this.o.store.claimNextPage(this.owner, this.o.leaseMs);
+      if (page) return { work: this.processPage(page) };
     }
     if (maySplit) {
-      const job = this.o.queue.claimJobToSplit(this.owner, this.o.leaseMs);
-      if (job) return this.split(job);
+      const job = await this.o.store.claimJobToSplit(this.owner, this.o.leaseMs);
+      if (job) return { work: this.split(job) };
     }
     if (!pagesFirst) {
-      const page = this.o.queue.claimNextPage(this.owner, this.o.leaseMs);
-      if (page) return this.processPage(page);
+      const page = await this.o.store.claimNextPage(this.owner, this.o.leaseMs);
+      if (page) return { work: this.processPage(page) };
     }
     return null;
   }
@@ -192,14 +196,13 @@ export class PipelineRunner {
       const doc = await this.openDoc(job.id, bytes, type);
       if (doc.pageCount === 0) throw new DocumentError("The document has no pages.");
       if (this.stopped) return;
-      if (!this.o.queue.pagesReady(job.id, this.owner, doc.pageCount, type, bytes.length)) {
+      if (!(await this.o.store.pagesReady(job.id, this.owner, doc.pageCount, type, bytes.length))) {
         this.dropDoc(job.id);
         // Deleted while we were fetching or opening it: leave no file behind.
-        if (!this.o.queue.jobOptions(job.id)) await this.o.storage.deletePrefix(`jobs/${job.id}`);
+        if (!(await this.o.store.jobOptions(job.id))) await this.o.storage.deletePrefix(`jobs/${job.id}`);
         return;
       }
       log.info("job split into pages", { pages: doc.pageCount, type, bytes: bytes.length });
-      this.o.onJobStarted?.(job.id);
     } catch (err) {
       this.dropDoc(job.id);
       if (this.stopped) return;
@@ -207,8 +210,7 @@ export class PipelineRunner {
       if (!(err instanceof IngestError || err instanceof DocumentError || err instanceof FetchError)) {
         log.error("job split failed", { error: String(err) });
       } else log.info("job failed", { reason: "unreadable document" });
-      this.o.queue.failJob(job.id, this.owner, message);
-      this.o.onJobFinished?.(job.id);
+      if (await this.o.store.failJob(job.id, this.owner, message)) this.o.onJobFinished?.(job.id);
     } finally {
       this.splitsHeld.delete(job.id);
     }
@@ -236,17 +238,19 @@ export class PipelineRunner {
   }
 
   private async processPage(page: ClaimedPage): Promise<void> {
-    const { queue } = this.o;
+    const { store } = this.o;
     const started = performance.now();
     this.pagesHeld.set(page.pageId, { page, started });
     this.o.observer?.pageStarted();
     const renew = setInterval(() => {
-      if (!this.stopped) queue.renewPageLease(page.pageId, this.owner, this.o.leaseMs);
+      if (!this.stopped) void store.renewPageLease(page.pageId, this.owner, this.o.leaseMs).catch((err) => this.o.logger.error("renewing a page lease failed", { error: String(err) }));
     }, Math.max(1000, this.o.leaseMs / 3));
-    const options = queue.jobOptions(page.jobId);
-    const logger = withFields(this.o.logger, { job_id: page.jobId, request_id: options?.requestId ?? undefined });
+    let options: Awaited<ReturnType<JobStore["jobOptions"]>> = null;
     let outcome: "completed" | "failed" = "completed";
+    let logger = this.o.logger;
     try {
+      options = await store.jobOptions(page.jobId);
+      logger = withFields(this.o.logger, { job_id: page.jobId, request_id: options?.requestId ?? undefined });
       if (!options) return; // deleted while queued
       const model = this.o.models.get(options.model);
       if (!model) throw new DocumentError(`The model "${options.model}" is no longer configured on this server.`);
@@ -259,7 +263,7 @@ export class PipelineRunner {
       };
       const output = await runPageSteps(model, this.o.models.executor, doc.page(page.pageNumber), request, { jobId: page.jobId, logger });
       if (this.stopped) return; // released at shutdown: the next process reads it again
-      queue.completePage(page, this.owner, {
+      await store.completePage(page, this.owner, {
         result: output.markdown,
         confidence: output.confidence ?? null,
         width: output.width,
@@ -274,7 +278,7 @@ export class PipelineRunner {
       if (this.stopped) return;
       outcome = "failed";
       logger.warn("page failed", { page: page.pageNumber, error: String(err) });
-      queue.failPage(page, this.owner, userMessage(err));
+      await store.failPage(page, this.owner, userMessage(err));
     } finally {
       clearInterval(renew);
       if (this.pagesHeld.delete(page.pageId) && options) this.o.observer?.pageEnded(outcome, (performance.now() - started) / 1000);
@@ -288,28 +292,28 @@ export class PipelineRunner {
    * its reason.
    */
   private async finish(jobId: string, modelName: string, format: string, requestId?: string | null): Promise<void> {
-    const { queue } = this.o;
+    const { store } = this.o;
     const logger = withFields(this.o.logger, { job_id: jobId, request_id: requestId ?? undefined });
     const model = this.o.models.get(modelName);
     const creditsPerPage = model?.creditsPerPage ?? 0;
     if (!isObjectFormat(format)) {
-      if (queue.finishJobIfDone(jobId, creditsPerPage)) {
+      if (await store.finishJobIfDone(jobId, creditsPerPage)) {
         this.dropDoc(jobId);
         logger.info("job finished");
         this.o.onJobFinished?.(jobId);
       }
       return;
     }
-    if (!queue.claimExtraction(jobId, this.owner, this.o.leaseMs)) return;
+    if (!(await store.claimExtraction(jobId, this.owner, this.o.leaseMs))) return;
     this.extractionsHeld.add(jobId);
     this.dropDoc(jobId);
     const renew = setInterval(() => {
-      if (!this.stopped) queue.claimExtraction(jobId, this.owner, this.o.leaseMs);
+      if (!this.stopped) void store.claimExtraction(jobId, this.owner, this.o.leaseMs).catch((err) => logger.error("renewing an extraction lease failed", { error: String(err) }));
     }, Math.max(1000, this.o.leaseMs / 3));
     let outcome: ExtractionOutcome;
     try {
-      const options = queue.jobOptions(jobId);
-      const pages = queue.pageTexts(jobId);
+      const options = await store.jobOptions(jobId);
+      const pages = await store.pageTexts(jobId);
       if (!options) throw new DocumentError("The job was deleted.");
       if (!model) throw new DocumentError(`The model "${modelName}" is no longer configured on this server.`);
       if (pages.length === 0) throw new DocumentError("No page could be read, so nothing was extracted.");
@@ -329,7 +333,7 @@ export class PipelineRunner {
     }
     if (this.stopped) return;
     this.extractionsHeld.delete(jobId);
-    if (queue.finishExtraction(jobId, this.owner, outcome, creditsPerPage)) {
+    if (await store.finishExtraction(jobId, this.owner, outcome, creditsPerPage)) {
       logger.info("job finished");
       this.o.onJobFinished?.(jobId);
     }

@@ -4,7 +4,7 @@
  * Each step goes through the executor (adapters/router.ts), which owns limits, retries and
  * fallback between the step's routes.
  */
-import type { ModelDefinition, PageOutput, PageRequest, PageSource, StructuredInput, TokenUsage } from "../ports/model";
+import type { ModelDefinition, PageOutput, PageRequest, PageSource, StructuredInput, TokenUsage, PerPageEntry } from "../ports/model";
 import type { RouteExecutor } from "../adapters/router";
 import type { Logger } from "../lib/logger";
 
@@ -56,8 +56,7 @@ export async function runPageSteps(
   return out;
 }
 
-/** One page's object of a per_page_structured job, or why that page has none. */
-export type PerPageEntry = { page: number; value: unknown } | { page: number; error: string };
+export type { PerPageEntry } from "../ports/model";
 
 /**
  * per_page_structured: the structured step once per page (the executor's limits apply to each

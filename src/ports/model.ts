@@ -55,6 +55,9 @@ export interface PageSource {
  */
 export type ResultFormat = "markdown" | "structured" | "per_page_structured";
 
+/** One page's object of a per_page_structured job, or why that page has none. */
+export type PerPageEntry = { page: number; value: unknown } | { page: number; error: string };
+
 export const isObjectFormat = (format: string): boolean => format === "structured" || format === "per_page_structured";
 
 export interface PageRequest {

@@ -8,13 +8,10 @@ import type { Db } from "../../db/client";
 import { auditLog, memberships } from "../../db/schema";
 import { badRequest } from "../../lib/errors";
 import { newId } from "../../lib/ids";
+import type { AuditActor } from "../../ports/job-store";
 
-export interface Actor {
-  type: "user" | "api_key" | "system";
-  id?: string | null;
-  ip?: string | null;
-  userAgent?: string | null;
-}
+/** Who did it (the job store writes the audit rows of job changes with the same shape). */
+export type Actor = AuditActor;
 
 export const SYSTEM_ACTOR: Actor = { type: "system", id: "retention" };
 

@@ -46,8 +46,8 @@ export const dashboardTeamRoutes = (ctx: AppContext, hub: JobEventHub) =>
     })
     .get(
       "/jobs/:job_id/result",
-      ({ team, principal, params, query, set }) => {
-        const r = ocr.getJobResult(ctx, teamAuth(team.id, principal), params.job_id, query.page, query.limit);
+      async ({ team, principal, params, query, set }) => {
+        const r = await ocr.getJobResult(ctx, teamAuth(team.id, principal), params.job_id, query.page, query.limit);
         if (!r.finished) set.status = 202;
         return r.body;
       },

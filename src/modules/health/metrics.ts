@@ -5,7 +5,7 @@
  */
 import { statSync } from "node:fs";
 import { Registry } from "../../lib/metrics";
-import type { QueueStats } from "../../ports/queue";
+import type { QueueStats } from "../../ports/job-store";
 import type { RouteObserver } from "../../adapters/router";
 import type { RunnerObserver } from "../../pipeline/runner";
 

@@ -1,12 +1,10 @@
 /** Workspace jobs: the team's list with filters, one job's workflow, retry and delete. */
 import { and, asc, count, desc, eq, gte, isNull, lte, sql, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { creditTransactions, jobs, pages, templates } from "../../db/schema";
+import { jobs, pages, templates } from "../../db/schema";
 import { conflict, notFound } from "../../lib/errors";
-import { newId } from "../../lib/ids";
 import { sourceKey } from "../../pipeline/runner";
-import { recordAudit, type Actor } from "../audit/service";
-import { emitJobEvent } from "../webhooks/events";
+import type { Actor } from "../audit/service";
 import { purgeJob } from "./purge-job";
 import { afterCursor, decodeCursor, iso, pageOf } from "./paging";
 import type { JobsListQuery } from "./model";
@@ -159,42 +157,7 @@ export async function retryJob(ctx: AppContext, teamId: string, jobId: string, w
   if (!(await sourceAvailable(ctx, job))) {
     throw conflict(`The uploaded file of job ${jobId} is no longer stored (retention or deletion removed it), so the job cannot be retried; upload the document again.`);
   }
-  const now = ctx.clock();
-  const pageRows = ctx.db.select({ id: pages.id, status: pages.status }).from(pages).where(eq(pages.jobId, jobId)).all();
-  // A failed job with no failed page failed after its pages (the structured extraction): read everything again.
-  const scope = which === "all" || pageRows.every((p) => p.status !== "failed") ? "all" : "failed";
-  const retried = ctx.db.transaction((tx) => {
-    refundCharge(tx, job, now);
-    if (pageRows.length === 0) {
-      tx.update(jobs)
-        .set({ stage: "queued", status: "pending", errorMessage: null, completedAt: null, leaseOwner: null, leaseExpiresAt: null, creditsUsed: 0, updatedAt: now })
-        .where(eq(jobs.id, jobId))
-        .run();
-      recordAudit(tx, { teamId, actor, action: "job.retried", targetType: "job", targetId: jobId, metadata: { scope: "job", pages: 0 } }, now);
-      return 0;
-    }
-    const reset = pageRows.filter((p) => scope === "all" || p.status === "failed").length;
-    tx
-      .update(pages)
-      .set({ status: "pending", attempts: 0, errorMessage: null, result: null, confidence: null, boundingBoxesJson: null, route: null, leaseOwner: null, leaseExpiresAt: null, startedAt: null, completedAt: null, inputTokens: null, outputTokens: null })
-      .where(and(eq(pages.jobId, jobId), scope === "failed" ? eq(pages.status, "failed") : undefined))
-      .run();
-    const remaining = tx
-      .select({ done: sql<number>`coalesce(sum(${pages.status} = 'completed'), 0)`, failed: sql<number>`coalesce(sum(${pages.status} = 'failed'), 0)` })
-      .from(pages)
-      .where(eq(pages.jobId, jobId))
-      .get()!;
-    tx.update(jobs)
-      .set({
-        stage: "pages", status: "processing", errorMessage: null, completedAt: null, structuredResult: null, leaseOwner: null, leaseExpiresAt: null,
-        processedPages: remaining.done + remaining.failed, failedPages: remaining.failed, creditsUsed: 0, resultsReadAt: null, updatedAt: now,
-      })
-      .where(eq(jobs.id, jobId))
-      .run();
-    recordAudit(tx, { teamId, actor, action: "job.retried", targetType: "job", targetId: jobId, metadata: { scope, pages: reset } }, now);
-    emitJobEvent(ctx, jobId, "job.processing", tx);
-    return reset;
-  });
+  const retried = await ctx.jobStore.retryJob(jobId, which, actor);
   ctx.wakeWorkers();
   const after = findTeamJob(ctx, teamId, jobId).job;
   return {
@@ -204,19 +167,6 @@ export async function retryJob(ctx: AppContext, teamId: string, jobId: string, w
     retried_pages: retried,
     message: retried === 0 ? "The job is queued again and will be split from its stored file." : `${retried} page(s) queued again.`,
   };
-}
-
-type Tx = Parameters<Parameters<AppContext["db"]["transaction"]>[0]>[0];
-
-/** The queue charges a job once (one charge row per job): before it finishes again, that charge is refunded and detached. */
-function refundCharge(tx: Tx, job: typeof jobs.$inferSelect, now: number): void {
-  const charge = tx.select().from(creditTransactions).where(and(eq(creditTransactions.jobId, job.id), eq(creditTransactions.kind, "charge"))).get();
-  if (!charge) return;
-  const meta = JSON.stringify({ job_id: job.id, retried: true });
-  tx.update(creditTransactions).set({ jobId: null, metadataJson: meta }).where(eq(creditTransactions.id, charge.id)).run();
-  tx.insert(creditTransactions)
-    .values({ id: newId("ctx"), teamId: job.teamId, jobId: null, kind: "refund", amount: -charge.amount, description: `Refund before retry of job ${job.id}`, metadataJson: meta, createdAt: now })
-    .run();
 }
 
 export async function deleteTeamJob(ctx: AppContext, teamId: string, jobId: string, actor: Actor): Promise<void> {

@@ -49,8 +49,8 @@ export const ocrRoutes = (ctx: AppContext, prefix: string, documented: boolean) 
     })
     .get(
       "/ocr/result/:job_id",
-      ({ auth, params, query, set }) => {
-        const result = ocr.getJobResult(ctx, auth, params.job_id, query.page, query.limit);
+      async ({ auth, params, query, set }) => {
+        const result = await ocr.getJobResult(ctx, auth, params.job_id, query.page, query.limit);
         if (!result.finished) {
           set.status = 202;
           return result.body;

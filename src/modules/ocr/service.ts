@@ -16,13 +16,13 @@ import { StorageError } from "../../ports/storage";
 import { DEFAULT_MODEL } from "../../adapters/router";
 import { assertFetchableUrl, FetchError, parseAllowHosts } from "../../lib/url-fetch";
 import { purgeJob } from "../jobs/purge-job";
-import { applyTemplate, onJobCreated } from "../templates/job-options";
+import { applyTemplate, useTemplateForNewJob } from "../templates/job-options";
 import { assertCanSpend } from "../credits/service";
 import type { Actor } from "../audit/service";
 import type { DirectUploadRequest, UrlUploadRequest } from "./model";
 import { checkUsableSchema } from "../../pipeline/structured";
 import { currentRequestId } from "../../lib/request-id";
-import { pageResults } from "./page-results";
+import { pageResults } from "../../ports/page-results";
 
 /** Parts stay below S3's 5 GB limit and well below what one PUT should carry. */
 const MAX_PART_BYTES = 50 * 1024 * 1024;
@@ -84,13 +84,10 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
   const { uploadId } = await ctx.storage.createMultipart(sourceKey(jobId));
   const partSizes = Array.from({ length: partCount }, (_, i) => Math.min(chunkSize, body.file_size - i * chunkSize));
   const urls = await ctx.storage.presignParts(sourceKey(jobId), uploadId, partSizes, expiresAt, baseUrl);
-  ctx.db.transaction((tx) => {
-    insertDirectJob(ctx).run({
-      id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, fileName: body.file_name, declaredContentType: contentType,
-      declaredSize: body.file_size, uploadId, uploadParts: partCount, uploadExpiresAt: expiresAt.getTime(), now,
-      requestId: currentRequestId() ?? null, ...options,
-    });
-    onJobCreated(ctx, auth, jobId, body.save_as_template ?? false, tx);
+  await ctx.jobStore.createJob({
+    id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, fileName: body.file_name, requestId: currentRequestId() ?? null,
+    ...useTemplateForNewJob(ctx, auth, body.file_name, options, body.save_as_template ?? false),
+    source: { kind: "direct", declaredContentType: contentType, declaredSize: body.file_size, uploadId, uploadParts: partCount, uploadExpiresAt: expiresAt.getTime() },
   });
   return {
     job_id: jobId,
@@ -108,22 +105,6 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
     })),
   };
 }
-
-/** The direct-upload job row, prepared once: creation is the hottest write under load. */
-const insertDirectJob = (ctx: AppContext) =>
-  prepared(ctx.db, "ocr.insertDirectJob", (db) => {
-    const p = (name: string) => sql.placeholder(name);
-    return db
-      .insert(jobs)
-      .values({
-        id: p("id"), teamId: p("teamId"), apiKeyId: p("apiKeyId"), status: "pending", stage: "awaiting_upload",
-        fileName: p("fileName"), declaredContentType: p("declaredContentType"), declaredSize: p("declaredSize"), source: "direct",
-        uploadId: p("uploadId"), uploadParts: p("uploadParts"), uploadExpiresAt: p("uploadExpiresAt"), createdAt: p("now"), updatedAt: p("now"),
-        requestId: p("requestId"), model: p("model"), format: p("format"), instructions: p("instructions"), schemaJson: p("schemaJson"),
-        extractBoundingBoxes: p("extractBoundingBoxes"), templateId: p("templateId"), templateSlug: p("templateSlug"),
-      })
-      .prepare();
-  });
 
 function findJob(ctx: AppContext, auth: JobOwner, jobId: string) {
   // Scoped by team: another team's job id answers exactly like one that does not exist.
@@ -172,14 +153,13 @@ export async function completeDirectUpload(ctx: AppContext, auth: JobOwner, jobI
     if (err instanceof StorageError) throw badRequest(err.message);
     throw err;
   }
-  const now = ctx.clock();
-  const fail = (message: string) => {
-    ctx.db.update(jobs).set({ status: "failed", stage: "done", errorMessage: message, updatedAt: now, completedAt: now }).where(eq(jobs.id, jobId)).run();
+  const fail = async (message: string) => {
+    await ctx.jobStore.uploadFailed(jobId, message);
     return badRequest(message);
   };
   if (size !== job.declaredSize) {
     await ctx.storage.deletePrefix(`jobs/${jobId}`);
-    throw fail(`The uploaded file is ${size} bytes but file_size said ${job.declaredSize}. Start the upload again with the right size.`);
+    throw await fail(`The uploaded file is ${size} bytes but file_size said ${job.declaredSize}. Start the upload again with the right size.`);
   }
   // Sniff now so that an unreadable type is a 400 here rather than a failed job later (the
   // first kilobyte only: on S3 a whole read would download the file on the request path).
@@ -189,19 +169,11 @@ export async function completeDirectUpload(ctx: AppContext, auth: JobOwner, jobI
   } catch (err) {
     if (err instanceof IngestError) {
       await ctx.storage.deletePrefix(`jobs/${jobId}`);
-      throw fail(err.message);
+      throw await fail(err.message);
     }
     throw err;
   }
-  const queued = prepared(ctx.db, "ocr.queueUploadedJob", (db) =>
-    db
-      .update(jobs)
-      .set({ stage: "queued", uploadId: null, sizeBytes: sql`${sql.placeholder("size")}`, updatedAt: sql`${sql.placeholder("now")}` })
-      .where(and(eq(jobs.id, sql.placeholder("id")), eq(jobs.stage, "awaiting_upload"), isNull(jobs.deletedAt)))
-      .returning({ id: jobs.id })
-      .prepare(),
-  ).get({ id: jobId, size, now });
-  if (!queued) {
+  if (!(await ctx.jobStore.uploadDone(jobId, size))) {
     // Deleted (or expired) while its parts were being joined: the joined file goes too.
     await ctx.storage.deletePrefix(`jobs/${jobId}`);
     throw notFound(`Job ${jobId} not found.`);
@@ -220,18 +192,16 @@ export async function createUrlJob(ctx: AppContext, auth: JobOwner, body: UrlUpl
   }
   const options = resolveJobOptions(ctx, body, auth.teamId);
   assertCanSpend(ctx.db, auth.teamId);
-  const now = ctx.clock();
   const jobId = newJobId();
   const fileName = body.file_name ?? (decodeURIComponent(url.pathname.split("/").pop() ?? "") || "document");
   ctx.expectDocument(null);
-  ctx.db.transaction((tx) => {
-    tx.insert(jobs)
-      .values({ id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, status: "pending", stage: "queued", fileName, source: "url", sourceUrl: url.toString(), createdAt: now, updatedAt: now, requestId: currentRequestId(), ...options })
-      .run();
-    onJobCreated(ctx, auth, jobId, body.save_as_template ?? false, tx);
+  const { createdAt } = await ctx.jobStore.createJob({
+    id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, fileName, requestId: currentRequestId() ?? null,
+    ...useTemplateForNewJob(ctx, auth, fileName, options, body.save_as_template ?? false),
+    source: { kind: "url", url: url.toString() },
   });
   ctx.wakeWorkers();
-  return { job_id: jobId, status: "pending" as const, source_url: url.toString(), created_at: iso(now)! };
+  return { job_id: jobId, status: "pending" as const, source_url: url.toString(), created_at: iso(createdAt)! };
 }
 
 export function getJobStatus(ctx: AppContext, auth: JobOwner, jobId: string) {
@@ -254,7 +224,7 @@ export function getJobStatus(ctx: AppContext, auth: JobOwner, jobId: string) {
   };
 }
 
-export function getJobResult(ctx: AppContext, auth: JobOwner, jobId: string, page: number, limit: number) {
+export async function getJobResult(ctx: AppContext, auth: JobOwner, jobId: string, page: number, limit: number) {
   const job = findJob(ctx, auth, jobId);
   const status = job.status as "pending" | "processing" | "completed" | "failed";
   if (job.stage !== "done") {
@@ -271,7 +241,7 @@ export function getJobResult(ctx: AppContext, auth: JobOwner, jobId: string, pag
     .all();
   // Reading the last page of results counts as reading them in full (the 0-day retention clock).
   if (job.resultsReadAt === null && page * limit >= job.totalPages) {
-    ctx.db.update(jobs).set({ resultsReadAt: ctx.clock() }).where(eq(jobs.id, jobId)).run();
+    await ctx.jobStore.resultsRead(jobId);
   }
   return {
     finished: true as const,

@@ -4,15 +4,10 @@
  * mutually exclusive, but both are accepted when they agree (the Python SDK always sends a
  * format). `save_as_template` saves a job's inline options as a new template of the team.
  */
-import { eq, sql } from "drizzle-orm";
 import type { ResultFormat } from "../../ports/model";
-import { prepared } from "../../db/prepared";
 import type { AppContext } from "../../context";
-import type { Db } from "../../db/client";
-import { jobs } from "../../db/schema";
 import { badRequest } from "../../lib/errors";
 import type { JobOwner } from "../ocr/service";
-import { emitJobEvent } from "../webhooks/events";
 import { countTemplateUse, saveJobOptionsAsTemplate, templateForJob, type Template } from "./service";
 
 export interface JobOptionsInput {
@@ -43,20 +38,24 @@ export function applyTemplate<T extends JobOptionsInput>(ctx: AppContext, teamId
   };
 }
 
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
-
 /**
- * In the transaction that created the job: count the template's use, or save the inline options
- * as a template (save_as_template), and queue the job.created event.
+ * Before the job is written: count the template's use, or save the inline options as a new
+ * template (save_as_template). Answers the template the job then names.
  */
-export function onJobCreated(ctx: AppContext, auth: JobOwner, jobId: string, saveAsTemplate: boolean, tx: Tx): void {
-  // Prepared on the one connection, so it sees the row the caller's transaction just wrote.
-  const job = prepared(ctx.db, "templates.jobById", (d) => d.select().from(jobs).where(eq(jobs.id, sql.placeholder("id"))).prepare()).get({ id: jobId })!;
+export function useTemplateForNewJob<T extends { templateId: string | null; templateSlug: string | null; format: string; model: string; instructions: string | null; schemaJson: string | null; extractBoundingBoxes: boolean }>(
+  ctx: AppContext,
+  auth: JobOwner,
+  fileName: string,
+  options: T,
+  saveAsTemplate: boolean,
+): T {
   const now = ctx.clock();
-  if (job.templateId) countTemplateUse(tx, job.templateId, now);
-  else if (saveAsTemplate) {
-    const t = saveJobOptionsAsTemplate(ctx, job.teamId, job.fileName, job, auth.apiKeyId ? { type: "api_key", id: auth.apiKeyId } : { type: "user", id: null }, tx);
-    tx.update(jobs).set({ templateId: t.id, templateSlug: t.slug }).where(eq(jobs.id, jobId)).run();
+  if (options.templateId) {
+    countTemplateUse(ctx.db, options.templateId, now);
+    return options;
   }
-  emitJobEvent(ctx, jobId, "job.created", tx);
+  if (!saveAsTemplate) return options;
+  const actor = auth.apiKeyId ? { type: "api_key" as const, id: auth.apiKeyId } : { type: "user" as const, id: null };
+  const t = ctx.db.transaction((tx) => saveJobOptionsAsTemplate(ctx, auth.teamId, fileName, options, actor, tx));
+  return { ...options, templateId: t.id, templateSlug: t.slug };
 }

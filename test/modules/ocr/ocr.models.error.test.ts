@@ -73,7 +73,7 @@ test("a page that always fails is recorded with its reason; the others succeed a
   const charges = t.server.ctx.db.select().from(creditTransactions).where(eq(creditTransactions.jobId, jobId)).all();
   expect(charges.map((c) => c.amount)).toEqual([-4]);
   // Finishing again (a retried finalisation, a restart's sweep) charges nothing more.
-  expect(t.server.ctx.queue.finishJobIfDone(jobId, 2)).toBe(false);
+  expect(await t.server.ctx.jobStore.finishJobIfDone(jobId, 2)).toBe(false);
   expect(t.server.ctx.db.select().from(creditTransactions).where(eq(creditTransactions.jobId, jobId)).all()).toHaveLength(1);
 });
 

@@ -4,7 +4,7 @@
  * on page 1 only (every other page null); per_page_structured jobs each page's own object.
  * Object jobs keep each page's markdown internally (the extraction read it) but never return it.
  */
-import type { PerPageEntry } from "../../pipeline/steps";
+import type { PerPageEntry } from "./model";
 
 interface JobFields {
   format: string;

@@ -1,15 +1,15 @@
 /**
- * The queue's page claim order: the job with the fewest pages in flight first, then the oldest;
+ * The SQLite store's page claim order: the job with the fewest pages in flight first, then the oldest;
  * a lease that expired makes its page claimable again. Both the indexed path (some job has
  * nothing in flight) and the grouped one (every job has something in flight) are exercised.
  */
 import { beforeEach, describe, expect, test } from "bun:test";
 import { openDatabase } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
-import { SqliteQueue } from "../../src/adapters/queue-sqlite";
+import { SqliteJobStore } from "../../src/adapters/job-store-sqlite";
 
 let now = 1_000_000;
-let queue: SqliteQueue;
+let store: SqliteJobStore;
 let addJob: (id: string, createdAt: number, pages: number, stage?: string) => void;
 
 beforeEach(() => {
@@ -25,43 +25,43 @@ beforeEach(() => {
     insJob.run(id, createdAt, stage);
     for (let n = 1; n <= pages; n++) insPage.run(`${id}-p${n}`, id, n);
   };
-  queue = new SqliteQueue(s, () => now);
+  store = new SqliteJobStore(s, { clock: () => now });
 });
 
-const claim = () => {
-  const p = queue.claimNextPage("me", 60_000);
+const claim = async () => {
+  const p = await store.claimNextPage("me", 60_000);
   return p ? `${p.jobId}:${p.pageNumber}` : null;
 };
 
 describe("claimNextPage", () => {
-  test("the oldest job with nothing in flight goes first, page by page in order", () => {
+  test("the oldest job with nothing in flight goes first, page by page in order", async () => {
     addJob("new", 20, 2);
     addJob("old", 10, 2);
     addJob("queued", 5, 3, "queued"); // not split yet: none of its pages are offered
-    expect(claim()).toBe("old:1");
+    expect(await claim()).toBe("old:1");
     // "old" now has a page in flight, "new" has none: "new" goes next.
-    expect(claim()).toBe("new:1");
+    expect(await claim()).toBe("new:1");
     // Both have one in flight: the oldest again (the grouped path).
-    expect(claim()).toBe("old:2");
-    expect(claim()).toBe("new:2");
-    expect(claim()).toBeNull();
+    expect(await claim()).toBe("old:2");
+    expect(await claim()).toBe("new:2");
+    expect(await claim()).toBeNull();
   });
 
-  test("a big job with pages in flight does not hold back a small one that arrives later", () => {
+  test("a big job with pages in flight does not hold back a small one that arrives later", async () => {
     addJob("big", 10, 50);
-    for (let i = 1; i <= 4; i++) expect(claim()).toBe(`big:${i}`);
+    for (let i = 1; i <= 4; i++) expect(await claim()).toBe(`big:${i}`);
     addJob("small", 30, 1);
-    expect(claim()).toBe("small:1");
-    expect(claim()).toBe("big:5");
+    expect(await claim()).toBe("small:1");
+    expect(await claim()).toBe("big:5");
   });
 
-  test("an expired lease makes its page claimable again, and does not count as in flight", () => {
+  test("an expired lease makes its page claimable again, and does not count as in flight", async () => {
     addJob("a", 10, 1);
     addJob("b", 20, 1);
-    expect(claim()).toBe("a:1");
+    expect(await claim()).toBe("a:1");
     now += 61_000; // a:1's lease has expired
-    expect(claim()).toBe("a:1");
-    expect(claim()).toBe("b:1");
-    expect(claim()).toBeNull();
+    expect(await claim()).toBe("a:1");
+    expect(await claim()).toBe("b:1");
+    expect(await claim()).toBeNull();
   });
 });
