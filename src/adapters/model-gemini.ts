@@ -1,14 +1,14 @@
 /**
  * Gemini through @google/genai: generateContent with the page image inline, JSON answers via
  * responseMimeType + responseSchema (the user's schema adapted to Gemini's OpenAPI subset,
- * see pipeline/structured.ts), usage from usageMetadata. The SDK does not retry unless given
+ * see provider-schema.ts), usage from usageMetadata. The SDK does not retry unless given
  * retryOptions, and we give none: the server's retry policy owns retries. The SDK's errors carry
  * no headers, so a per-request fetch wrapper reads Retry-After from the response.
  */
 import { GoogleGenAI, ApiError, type Content, type GenerateContentConfig, type Schema } from "@google/genai";
 import { RouteError, kindForStatus, parseRetryAfter } from "./retry";
 import { VlmRoute, type ChatClient, type ChatRequest, type ChatResponse, type VlmRouteOptions } from "./vlm";
-import { schemaForGemini } from "../pipeline/structured";
+import { schemaForGemini } from "./provider-schema";
 
 export interface GeminiRouteOptions extends Omit<VlmRouteOptions, "provider"> {
   apiKey: string;

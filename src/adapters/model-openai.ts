@@ -9,7 +9,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUse
 import type { ChatCompletionContentPart, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { RouteError, kindForStatus, parseRetryAfter } from "./retry";
 import { VlmRoute, type ChatClient, type ChatRequest, type ChatResponse, type VlmRouteOptions } from "./vlm";
-import { schemaForOpenAI } from "../pipeline/structured";
+import { schemaForOpenAI } from "./provider-schema";
 
 export type OpenAIStructuredMode = "json_schema" | "json_object" | "none";
 

@@ -6,44 +6,9 @@
  * tests run in milliseconds.
  */
 
-/** Why a model call failed, as far as retrying and falling back are concerned. */
-export type RouteErrorKind =
-  /** 429: wait (Retry-After) and try again. */
-  | "rate_limited"
-  /** 5xx: try again after a backoff. */
-  | "server"
-  /** No answer within the route's timeout. */
-  | "timeout"
-  /** Connection refused, reset, DNS: try again after a backoff. */
-  | "network"
-  /** 4xx other than 429 (bad key, rejected request): no retry, next route. */
-  | "rejected"
-  /** The answer came but is unusable (invalid JSON after repair and one re-ask, schema mismatch). */
-  | "bad_output";
-
-/** A failed model call. `message` is safe to show to the user (no keys, no document content). */
-export class RouteError extends Error {
-  constructor(
-    message: string,
-    readonly kind: RouteErrorKind,
-    readonly opts: { status?: number; retryAfterMs?: number } = {},
-  ) {
-    super(message);
-    this.name = "RouteError";
-  }
-
-  get retryable(): boolean {
-    return this.kind === "rate_limited" || this.kind === "server" || this.kind === "timeout" || this.kind === "network";
-  }
-}
-
-/** A step that failed on every route; the message lists each route's last reason. */
-export class StepFailedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "StepFailedError";
-  }
-}
+// The errors a model route raises belong to the model port (the pipeline reads them too).
+import { RouteError, type RouteErrorKind } from "../ports/model";
+export { RouteError, StepFailedError, type RouteErrorKind } from "../ports/model";
 
 export function kindForStatus(status: number): RouteErrorKind {
   if (status === 429) return "rate_limited";

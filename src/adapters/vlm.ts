@@ -8,7 +8,8 @@ import type {
   BlockType, BlocksOutput, ModelRoute, PageBlock, PageOutput, PageRequest, PageSource, StructuredInput, StructuredOutput, TokenUsage,
 } from "../ports/model";
 import { RouteError } from "./retry";
-import { parseModelJsonCandidates, validateAgainstSchema, wrapRoot, type JsonSchema } from "../pipeline/structured";
+import { parseModelJsonCandidates, validateAgainstSchema, type JsonSchema } from "../lib/model-json";
+import { wrapRoot } from "./provider-schema";
 
 export interface ChatImage {
   bytes: Uint8Array;

@@ -24,7 +24,7 @@ import { buildModels, readConfigFile } from "../config-file";
 import { IngestError, sniffDocumentType } from "../pipeline/ingest";
 import { DocumentError, holdRenderPool, openDocument, type OpenedDocument } from "../pipeline/document";
 import { runPageSteps, runStructuredStep } from "../pipeline/steps";
-import { checkUsableSchema } from "../pipeline/structured";
+import { checkUsableSchema } from "../lib/model-json";
 
 const OWN_FLAGS = ["format", "model", "schema", "pages", "instructions", "bounding-boxes"] as const;
 

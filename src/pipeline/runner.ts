@@ -6,9 +6,7 @@
 import { hostname } from "node:os";
 import type { JobStore, ClaimedPage, ClaimedJob, ExtractionOutcome } from "../ports/job-store";
 import type { StoragePort } from "../ports/storage";
-import { isObjectFormat, type PageRequest } from "../ports/model";
-import type { ModelRegistry } from "../adapters/router";
-import { RouteError, StepFailedError } from "../adapters/retry";
+import { isObjectFormat, RouteError, StepFailedError, type ModelCatalog, type PageRequest } from "../ports/model";
 import { runPageSteps, runPerPageStructuredStep, runStructuredStep } from "./steps";
 import { withFields, type Logger } from "../lib/logger";
 import { FetchError } from "../lib/url-fetch";
@@ -18,7 +16,7 @@ import { DocumentError, openDocument, type DocumentLimits, type OpenedDocument }
 export interface RunnerOptions {
   store: JobStore;
   storage: StoragePort;
-  models: ModelRegistry;
+  models: ModelCatalog;
   limits: DocumentLimits & { maxFileBytes: number };
   concurrency: number;
   leaseMs: number;

@@ -4,8 +4,7 @@
  * Each step goes through the executor (adapters/router.ts), which owns limits, retries and
  * fallback between the step's routes.
  */
-import type { ModelDefinition, PageOutput, PageRequest, PageSource, StructuredInput, TokenUsage, PerPageEntry } from "../ports/model";
-import type { RouteExecutor } from "../adapters/router";
+import type { ModelDefinition, PageOutput, PageRequest, PageSource, StructuredInput, TokenUsage, PerPageEntry, StepExecutor } from "../ports/model";
 import type { Logger } from "../lib/logger";
 
 /** A page's outcome after every step; `route` names each route used, e.g. "gemini:flash+refine:openai:backup". */
@@ -16,7 +15,7 @@ const add = (a: TokenUsage | undefined, b: TokenUsage | undefined): TokenUsage |
 
 export async function runPageSteps(
   model: ModelDefinition,
-  executor: RouteExecutor,
+  executor: StepExecutor,
   page: PageSource,
   request: PageRequest,
   ctx: { jobId: string; logger: Logger; signal?: AbortSignal },
@@ -64,7 +63,7 @@ export type { PerPageEntry } from "../ports/model";
  */
 export async function runPerPageStructuredStep(
   model: ModelDefinition,
-  executor: RouteExecutor,
+  executor: StepExecutor,
   input: StructuredInput,
   ctx: { jobId: string; signal?: AbortSignal },
 ): Promise<{ entries: PerPageEntry[]; usage?: TokenUsage }> {
@@ -89,7 +88,7 @@ export async function runPerPageStructuredStep(
 /** The structured step: the whole document's markdown to one object valid against the schema. */
 export async function runStructuredStep(
   model: ModelDefinition,
-  executor: RouteExecutor,
+  executor: StepExecutor,
   input: StructuredInput,
   ctx: { jobId: string; signal?: AbortSignal },
 ) {

@@ -156,3 +156,58 @@ export interface ModelDefinition {
   /** Whether this model can return structured (schema-shaped) output. */
   supportsStructured: boolean;
 }
+
+/** Why a model call failed, as far as retrying and falling back are concerned. */
+export type RouteErrorKind =
+  /** 429: wait (Retry-After) and try again. */
+  | "rate_limited"
+  /** 5xx: try again after a backoff. */
+  | "server"
+  /** No answer within the route's timeout. */
+  | "timeout"
+  /** Connection refused, reset, DNS: try again after a backoff. */
+  | "network"
+  /** 4xx other than 429 (bad key, rejected request): no retry, next route. */
+  | "rejected"
+  /** The answer came but is unusable (invalid JSON after repair and one re-ask, schema mismatch). */
+  | "bad_output";
+
+/** A failed model call. `message` is safe to show to the user (no keys, no document content). */
+export class RouteError extends Error {
+  constructor(
+    message: string,
+    readonly kind: RouteErrorKind,
+    readonly opts: { status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(message);
+    this.name = "RouteError";
+  }
+
+  get retryable(): boolean {
+    return this.kind === "rate_limited" || this.kind === "server" || this.kind === "timeout" || this.kind === "network";
+  }
+}
+
+/** A step that failed on every route; the message lists each route's last reason. */
+export class StepFailedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StepFailedError";
+  }
+}
+
+/** Runs one step of a model over its routes: limits, retries and fallback (adapters/router.ts). */
+export interface StepExecutor {
+  run<T>(
+    step: StepName,
+    routes: ModelRoute[],
+    call: (route: ModelRoute, signal: AbortSignal) => Promise<T>,
+    ctx?: { jobId?: string; page?: number; prepare?: (route: ModelRoute) => Promise<void>; signal?: AbortSignal },
+  ): Promise<{ value: T; route: ModelRoute; attempts: number }>;
+}
+
+/** The configured models by name, and the executor their steps run through (what the pipeline needs of the registry). */
+export interface ModelCatalog {
+  get(name: string): ModelDefinition | undefined;
+  readonly executor: StepExecutor;
+}

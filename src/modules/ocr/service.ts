@@ -20,7 +20,7 @@ import { applyTemplate, useTemplateForNewJob } from "../templates/job-options";
 import { assertCanSpend } from "../credits/service";
 import type { Actor } from "../audit/service";
 import type { DirectUploadRequest, UrlUploadRequest } from "./model";
-import { checkUsableSchema } from "../../pipeline/structured";
+import { checkUsableSchema } from "../../lib/model-json";
 import { currentRequestId } from "../../lib/request-id";
 import { pageResults } from "../../ports/page-results";
 

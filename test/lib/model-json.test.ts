@@ -1,6 +1,7 @@
 /** Reading, repairing and validating structured model output; adapting schemas per provider. */
 import { expect, test } from "bun:test";
-import { checkUsableSchema, parseModelJson, parseModelJsonCandidates, schemaForGemini, validateAgainstSchema, wrapRoot } from "../../src/pipeline/structured";
+import { checkUsableSchema, parseModelJson, parseModelJsonCandidates, validateAgainstSchema } from "../../src/lib/model-json";
+import { schemaForGemini, wrapRoot } from "../../src/adapters/provider-schema";
 
 test("plain, fenced and prose-wrapped JSON parse", () => {
   expect(parseModelJson('{"a":1}')).toEqual({ ok: true, value: { a: 1 }, repaired: false });
