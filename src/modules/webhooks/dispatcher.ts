@@ -8,10 +8,10 @@
  * X-Webhook-Event-Id. The receiver's address goes through the same guard as URL uploads, on
  * every attempt, and redirects are not followed.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
-import { jobs, webhookDeliveries, webhookSubscriptions } from "../../db/schema";
+import { webhookDeliveries, webhookSubscriptions } from "../../db/schema";
 import { fetchGuarded, FetchError, parseAllowHosts } from "../../lib/url-fetch";
 import { recordAudit } from "../audit/service";
 import { webhookHeaders } from "./signing";
@@ -95,10 +95,6 @@ export async function attemptDelivery(ctx: AppContext, row: Delivery, opts: Disp
         .where(eq(webhookDeliveries.id, row.id))
         .run();
       tx.update(webhookSubscriptions).set({ failureCount: isTest ? sub.failureCount : 0, lastTriggeredAt: now }).where(eq(webhookSubscriptions.id, sub.id)).run();
-      // Results delivered by webhook count as read (the 0-day retention clock).
-      if (row.jobId && row.eventType === "job.completed" && row.payloadJson.includes('"result":')) {
-        tx.update(jobs).set({ resultsReadAt: sql`coalesce(${jobs.resultsReadAt}, ${now})` }).where(eq(jobs.id, row.jobId)).run();
-      }
       return;
     }
     const exhausted = isTest || attempts >= row.maxAttempts;
@@ -123,6 +119,10 @@ export async function attemptDelivery(ctx: AppContext, row: Delivery, opts: Disp
       recordAudit(tx, { teamId: sub.teamId, actor: { type: "system", id: "webhooks" }, action: "webhook.disabled", targetType: "webhook", targetId: sub.id, metadata: { failures } }, now);
     }
   });
+  // Results delivered by webhook count as read (the 0-day retention clock); the job store writes
+  // it. After the delivery's own commit: a crash in between leaves the results unread, which
+  // retention's grace period covers.
+  if (ok && row.jobId && row.eventType === "job.completed" && row.payloadJson.includes('"result":')) await ctx.jobStore.resultsRead(row.jobId);
   if (!ok) ctx.logger.warn("webhook delivery failed", { delivery_id: row.id, subscription_id: sub.id, attempt: row.attempts + 1, error });
   return { ok, statusCode, error, durationMs };
 }
