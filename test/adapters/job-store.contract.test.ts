@@ -340,7 +340,10 @@ for (const [name, make] of backends) {
       expect(h.auditActions("running")).toEqual(["job.deleted", "job.purged"]);
 
       await store.createJob(newJob("uploading", "t1"));
-      expect(await store.purgeJob("uploading", "deleted", USER)).toEqual({ teamId: "t1", uploadId: "up-uploading" });
+      expect(await store.purgeJob("uploading", "abandoned", USER)).toEqual({ teamId: "t1", uploadId: "up-uploading" });
+      // Its parts were being joined meanwhile: the upload's end finds it gone.
+      expect(await store.uploadDone("uploading", 100)).toBe(false);
+      expect(await store.claimJobToSplit("w1", LEASE)).toBeNull();
       expect(await store.purgeJob("nope", "deleted", USER)).toBeNull();
     });
 
