@@ -140,6 +140,23 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+  claimUpload(jobId: string, uploadId: string): Promise<boolean> {
+    return this.write(
+      () =>
+        this.sqlite
+          .query(`UPDATE jobs SET upload_id = NULL WHERE id = ?1 AND stage = 'awaiting_upload' AND upload_id = ?2 AND deleted_at IS NULL`)
+          .run(jobId, uploadId).changes === 1,
+    );
+  }
+
+  releaseUpload(jobId: string, uploadId: string): Promise<void> {
+    return this.write(() => {
+      this.sqlite
+        .query(`UPDATE jobs SET upload_id = ?2 WHERE id = ?1 AND stage = 'awaiting_upload' AND upload_id IS NULL AND deleted_at IS NULL`)
+        .run(jobId, uploadId);
+    });
+  }
+
   uploadDone(jobId: string, sizeBytes: number): Promise<boolean> {
     const now = this.now();
     return this.write(

@@ -112,6 +112,13 @@ export interface JobStore {
   // ---- the SDK routes
   /** Writes the job row and queues job.created. Answers the job's created_at. */
   createJob(job: NewJob): Promise<{ createdAt: number }>;
+  /**
+   * Takes the job's upload for joining its parts: exactly one caller gets true (the upload id
+   * leaves the row), others at the same moment or later false.
+   */
+  claimUpload(jobId: string, uploadId: string): Promise<boolean>;
+  /** Gives a claimed upload back after a failed join, so the client can complete again. */
+  releaseUpload(jobId: string, uploadId: string): Promise<void>;
   /** The upload is joined and checked: the job waits for a worker. False when it was deleted (or expired) meanwhile. */
   uploadDone(jobId: string, sizeBytes: number): Promise<boolean>;
   /** The upload was refused (size or type): the job ends failed with the reason. */

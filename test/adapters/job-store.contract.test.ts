@@ -119,6 +119,12 @@ for (const [name, make] of backends) {
       expect(h.outbox("b")).toEqual([]); // t2 has no subscription
       expect(h.job("a")).toMatchObject({ stage: "awaiting_upload", status: "pending" });
       expect(await store.claimJobToSplit("w1", LEASE)).toBeNull();
+      // One caller joins the parts; a failed join gives the upload back.
+      const claims = await Promise.all([store.claimUpload("a", "up-a"), store.claimUpload("a", "up-a")]);
+      expect(claims.sort()).toEqual([false, true]);
+      await store.releaseUpload("a", "up-a");
+      expect(await store.claimUpload("a", "up-a")).toBe(true);
+      expect(await store.claimUpload("a", "up-other")).toBe(false);
       await store.uploadDone("a", 100);
       expect(await store.claimJobToSplit("w1", LEASE)).toMatchObject({ id: "a", teamId: "t1", source: "direct" });
       expect(await store.claimJobToSplit("w2", LEASE)).toBeNull();

@@ -133,23 +133,14 @@ export async function completeDirectUpload(ctx: AppContext, auth: JobOwner, jobI
   // Exactly one caller joins the parts: the one that takes the upload id off the row. Others,
   // at the same moment or later, answer 409 (ten parallel calls gave 3 x 200 and a 500 before).
   const uploadId = job.uploadId;
-  const claim = prepared(ctx.db, "ocr.claimUpload", (db) =>
-    db
-      .update(jobs)
-      .set({ uploadId: null })
-      .where(and(eq(jobs.id, sql.placeholder("id")), eq(jobs.stage, "awaiting_upload"), eq(jobs.uploadId, sql.placeholder("uploadId")), isNull(jobs.deletedAt)))
-      .returning({ id: jobs.id })
-      .prepare(),
-  ).get({ id: jobId, uploadId });
-  if (!claim) throw conflict(`The upload of job ${jobId} has already been completed.`);
+  if (!(await ctx.jobStore.claimUpload(jobId, uploadId))) throw conflict(`The upload of job ${jobId} has already been completed.`);
   // A failed join gives the upload back, so the client can complete again with the right parts.
-  const release = () =>
-    ctx.db.update(jobs).set({ uploadId }).where(and(eq(jobs.id, jobId), eq(jobs.stage, "awaiting_upload"), isNull(jobs.uploadId), isNull(jobs.deletedAt))).run();
+  const release = () => ctx.jobStore.releaseUpload(jobId, uploadId);
   let size: number;
   try {
     ({ size } = await ctx.storage.completeMultipart(sourceKey(jobId), uploadId, parts.map((p) => ({ partNumber: p.part_number, etag: p.etag }))));
   } catch (err) {
-    release();
+    await release();
     if (err instanceof StorageError) throw badRequest(err.message);
     throw err;
   }
