@@ -48,7 +48,7 @@ describe("scans are read upright", () => {
     );
     const figures = SCAN_TURNS.map((t) => `${t.name} ${(cer(read.get(t.name)!) * 100).toFixed(2)}%`);
     console.log(`scan CER: ${figures.join(", ")}`);
-  });
+  }, 600_000); // eight page readings: ~15 s on a quiet machine, minutes on a crowded one
 
   test("the upright page is read well (the baseline the others are held to)", () => {
     const r = read.get("upright")!;
@@ -137,6 +137,20 @@ describe("skew measurement", () => {
     const e = estimateSkew({ data, width: h, height: w });
     expect(e.vertical).toBe(true);
     expect(Math.abs(e.angle - 3)).toBeLessThanOrEqual(0.2);
+  });
+
+  test("Latin lines measure more ink above their x-height than below: clearly so upright, the other way upside down", async () => {
+    const { loadSharp } = await import("../../src/lib/sharp");
+    const sharp = await loadSharp();
+    const page = await uprightScan();
+    const grey = async (deg: number) => {
+      const { data, info } = await sharp(await turnedScan(deg, page)).greyscale().raw().toBuffer({ resolveWithObject: true });
+      return { data: new Uint8Array(data), width: info.width, height: info.height };
+    };
+    for (const deg of [0, 4, -7]) expect(estimateSkew(await grey(deg)).ascent).toBeGreaterThan(0.3);
+    for (const deg of [180, 184]) expect(estimateSkew(await grey(deg)).ascent).toBeLessThan(-0.3);
+    // On its side the lines run down the page: not measured (OSD decides).
+    expect(estimateSkew(await grey(90))).toMatchObject({ vertical: true, ascent: 0 });
   });
 
   test("a blank page or a photo-like page is left alone", () => {

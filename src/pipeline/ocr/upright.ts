@@ -5,7 +5,9 @@
  *   neighbouring rows peaks there. Measured for lines running across (0/180 degrees) and down
  *   (90/270) the page; the stronger peak also says which way the lines run.
  * - quarter turns: Tesseract's orientation detection (OSD, legacy classifier with osd.traineddata)
- *   on a band of the page dense in text, picked here (tesseract-worker.ts runs it).
+ *   on a band of the page dense in text, picked here (tesseract-worker.ts runs it). Skipped for
+ *   Latin text whose lines have clearly more ink above their x-height than below (`ascent`):
+ *   such a page is upright, and most pages are.
  * - boxes read on the upright page are mapped back to the page as uploaded.
  * Pure functions on grey pixels: no Tesseract, no sharp.
  */
@@ -27,6 +29,12 @@ export interface SkewEstimate {
   strength: number;
   /** A band of the page (full-size pixels) holding the most text, for orientation detection; null on a blank page. */
   textBand: Box | null;
+  /**
+   * Lines across the page, and of their ink more above their x-height band (ascenders, capitals)
+   * than below it (descenders), by this much: (above - below) / (above + below), -1..1. Latin
+   * text upright is clearly positive, upside down clearly negative; 0 when not measured.
+   */
+  ascent: number;
 }
 
 /** Skew searched, in degrees each way. */
@@ -145,7 +153,7 @@ function refine(coarse: Sweep, xs: Int32Array, ys: Int32Array, n: number, width:
  * measured.
  */
 export function estimateSkew(img: GreyImage): SkewEstimate {
-  const none: SkewEstimate = { angle: 0, vertical: false, strength: 1, textBand: null };
+  const none: SkewEstimate = { angle: 0, vertical: false, strength: 1, textBand: null, ascent: 0 };
   if (img.width < 16 || img.height < 16 || img.data.length < img.width * img.height) return none;
   const { small, factor } = shrink(img);
   const { threshold, separation } = otsu(small);
@@ -183,7 +191,45 @@ export function estimateSkew(img: GreyImage): SkewEstimate {
   const best = vertical ? refine(down, vx, vy, n, h, w, binsDown) : refine(across, xs, ys, n, w, h, binsAcross);
   const strength = best.mean > 0 ? best.score / best.mean : 1;
   const angle = strength >= MIN_STRENGTH ? best.angle : 0;
-  return { angle, vertical, strength, textBand: densestBand(vertical ? colRuns : rowRuns, vertical, factor, img) };
+  const textBand = densestBand(vertical ? colRuns : rowRuns, vertical, factor, img);
+  const ascent = vertical || strength < MIN_STRENGTH ? 0 : lineAscent(img, threshold, angle, Math.max(1, Math.floor(factor / 2)));
+  return { angle, vertical, strength, textBand, ascent };
+}
+
+/**
+ * SkewEstimate.ascent, on the full-size page (every `step`-th pixel): the ink of each row along the lines' angle, cut
+ * into lines at the gaps; in each line the rows at least 40% as dark as its darkest are its
+ * x-height band, and the ink above and below that band is summed over the page.
+ */
+function lineAscent(img: GreyImage, threshold: number, degrees: number, step: number): number {
+  const t = Math.tan((degrees * Math.PI) / 180);
+  const offset = Math.ceil(img.width * Math.abs(t)) + 1;
+  const rows = new Float64Array(Math.ceil((img.height + 2 * offset + 1) / step) + 1);
+  // Every `step`-th pixel each way: a 300 DPI page still has ~6 rows of ascenders per line.
+  for (let y = 0; y < img.height; y += step) {
+    for (let x = 0, i = y * img.width; x < img.width; x += step, i += step) if (img.data[i]! <= threshold) rows[((y - x * t + offset) / step) | 0]!++;
+  }
+  const peak = rows.reduce((m, v) => Math.max(m, v), 0);
+  if (peak === 0) return 0;
+  let above = 0, below = 0;
+  for (let i = 0; i < rows.length; ) {
+    // A line: rows with some ink (more than 2% of the darkest row), between gaps.
+    if (rows[i]! <= peak * 0.02) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let top = 0;
+    while (j < rows.length && rows[j]! > peak * 0.02) top = Math.max(top, rows[j++]!);
+    let c0 = i;
+    while (rows[c0]! < top * 0.4) c0++;
+    let c1 = j - 1;
+    while (rows[c1]! < top * 0.4) c1--;
+    for (let k = i; k < c0; k++) above += rows[k]!;
+    for (let k = c1 + 1; k < j; k++) below += rows[k]!;
+    i = j;
+  }
+  return above + below > 0 ? (above - below) / (above + below) : 0;
 }
 
 /**
