@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Database } from "bun:sqlite";
 import { startTestServer, type TestServer } from "../helpers/app";
 import { SdkClient } from "../helpers/sdk-client";
-import { defaultTeamOf, seedKey } from "../helpers/auth";
+import { api, defaultTeamOf, login, seedKey, seedTenant, seedUser } from "../helpers/auth";
 import { greyPages, startMockModel, stepOf, writeModelConfig, type MockModel } from "../helpers/mock-models";
 import { startTestS3, type TestS3 } from "../helpers/s3";
 import { findInFiles } from "../helpers/scan";
@@ -207,3 +207,28 @@ for (const backend of ["local", "s3"] as const) {
     });
   });
 }
+
+describe("finding 5: an erased member's email and name are in no file under the data directory", () => {
+  test("after POST .../members/{id}/erase (server running) and after shutdown", async () => {
+    const t = await startTestServer({}, {}, { keepData: true });
+    let closed = false;
+    try {
+      const a = await seedTenant(t, "Erasure", { useDefault: true });
+      const email = `qzv.erased.person.${crypto.randomUUID().slice(0, 6)}@example.test`;
+      const name = "Qzvname Erasedperson";
+      const u = await seedUser(t, a.teamId, "member", { email, name });
+      await api(t, "POST", "/api/v1/auth/login", { body: { email, password: "a wrong password here" } });
+      await login(t, email, u.password);
+      expect(findInFiles(t.dataDir, [email, name]).length).toBeGreaterThan(0);
+      expect((await api(t, "POST", `${a.base}/members/${u.id}/erase`, { session: a.sessions.owner })).status).toBe(200);
+      expect(findInFiles(t.dataDir, [email, name])).toEqual([]);
+      await t.server.app.stop(true);
+      await t.server.close();
+      closed = true;
+      expect(findInFiles(t.dataDir, [email, name])).toEqual([]);
+    } finally {
+      if (!closed) await t.close();
+      rmSync(t.dataDir, { recursive: true, force: true });
+    }
+  });
+});
