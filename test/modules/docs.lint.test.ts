@@ -102,6 +102,8 @@ describe("what the linters do not check", () => {
     expect(op("POST /api/v1/ocr/uploads/direct").security).toEqual([{ apiKey: [] }]);
     expect(Object.keys(op("GET /api/v1/organizations/{organization_id}/teams/{team_id}/jobs/{job_id}/pages/{page}/image").responses["200"].content)).toEqual(["image/png"]);
     expect(op("GET /api/v1/ready").responses["503"]).toBeDefined();
+    const flow = op("GET /api/v1/organizations/{organization_id}/teams/{team_id}/data-flow").responses["200"].content["application/json"].schema;
+    expect(Object.keys(flow.properties)).toEqual(["outside_providers", "models", "storage", "analytics"]);
   });
 
   test("the docs page shows no developer toolbar, on loopback either", async () => {

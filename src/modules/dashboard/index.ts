@@ -10,6 +10,7 @@ import * as v from "valibot";
 import type { AppContext } from "../../context";
 import { stillAllowed, teamGuard } from "../auth";
 import * as ocrModel from "../ocr/model";
+import { DataFlowResponse } from "../subprocessors/model";
 import * as ocr from "../ocr/service";
 import { JobEventHub, eventStream } from "./events";
 import { setupRoutes } from "./setup";
@@ -93,6 +94,7 @@ export const dashboardTeamRoutes = (ctx: AppContext, hub: JobEventHub) =>
     .get("/data-flow", () => dataFlow(ctx), {
       team: "settings:read",
       params: Team,
+      response: { 200: DataFlowResponse, ...errors },
       detail: detail("Data flow", "Which outside providers receive what, generated from this server's configuration: model routes, object storage and dashboard analytics. With the offline engine and local disk alone, nothing leaves the server."),
     });
 

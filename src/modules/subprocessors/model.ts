@@ -22,3 +22,17 @@ export const SubprocessorsResponse = v.object({
     }),
   ),
 });
+
+/** GET .../data-flow: the subprocessors above, object storage and dashboard analytics. */
+export const DataFlowResponse = v.object({
+  outside_providers: v.number(),
+  models: SubprocessorsResponse.entries.subprocessors,
+  storage: v.object({
+    kind: v.picklist(["s3", "local"]),
+    endpoint: v.nullable(v.string()),
+    bucket: v.nullable(v.string()),
+    encryption: v.nullable(v.string()),
+    receives: v.array(v.string()),
+  }),
+  analytics: v.array(v.object({ provider: v.string(), endpoint: v.string(), receives: v.array(v.string()) })),
+});
