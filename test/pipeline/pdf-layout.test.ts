@@ -264,6 +264,12 @@ describe("headings", () => {
     expect(out).toContain("Description");
   });
 
+  test("a paragraph starting with '#' (a table's number column name) is escaped, not a markdown heading", () => {
+    const out = md([...body(72, 100, 6), g("#", 72, 200), g("Unit Test Topic", 90, 200), ...body(72, 220, 6, 80, 2)]);
+    expect(out).toContain("\n\\# Unit Test Topic");
+    expect(out).not.toMatch(/^#/m);
+  });
+
   test("a numbered section title with its number set apart is still a heading", () => {
     expect(md([...body(72, 100, 6), g("2", 72, 200, 14, { bold: true }), g("Methods", 100, 200, 14, { bold: true }), ...body(72, 220, 6, 80, 2)])).toMatch(/^#{1,3} 2 Methods$/m);
   });

@@ -1027,6 +1027,9 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
     let m = t;
     if (b.type === "heading") m = `${"#".repeat(b.level!)} ${t}`;
     else if (b.type === "table") m = t = tableMarkdown(b.lines);
+    // Text that starts like markdown's own marks (a table's "#" column name) is escaped, so it is
+    // not read as a heading or a quote.
+    else if (b.type === "paragraph" || b.type === "caption") m = t.replace(/^(#{1,6}(?=\s|$)|>)/, "\\$1");
     else if (b.type === "list") {
       const marker = b.listMarker!;
       const rest = t.slice(t.indexOf(marker) + marker.length).trim();
