@@ -177,6 +177,18 @@ describe("rotated text", () => {
     expect(out).toContain("| Bolts | 500 | 2.5 |");
   });
 
+  test("column headings set at 45 degrees stay over their columns", () => {
+    const slant = (t: string, x: number) => g(t, x, 250, 9, { horizontal: false, angle: 45, width: t.length * 4.5 });
+    const out = md([
+      ...body(72, 100, 6),
+      g("Topic", 72, 250),
+      slant("Procedure", 300),
+      slant("Completion", 360),
+      ...[["Pick object", "0.90", "0.80"], ["Read posts", "1.00", "0.90"], ["Open doors", "0.58", "0.20"]].flatMap((r, i) => r.map((c, k) => g(c, k === 0 ? 72 : 300 + (k - 1) * 60, 270 + i * 16))),
+    ]);
+    expect(out).toContain("| Topic | Procedure | Completion |");
+  });
+
   test("a diagonal watermark is read after the page's text and does not cut its columns apart", () => {
     const left = body(72, 100, 30, 40).map((x, i) => (i === 29 ? { ...x, str: "Left column ends here with this line" } : x));
     const right = body(330, 100, 30, 40, 5).map((x, i) => (i === 0 ? { ...x, str: "Right column starts here and goes on" } : x));

@@ -711,10 +711,11 @@ function runAngle(g: Glyphs): number | null {
  * the sheet, as a landscape table printed on a portrait page, is read as that landscape page).
  * Runs at other right angles (rotated column headers, a note up the margin) are read in their
  * own direction and placed by their box: a segment whose baseline is the box's bottom edge.
- * Runs at any other angle (a diagonal watermark, a stamp) are read too but set `aside`: their
- * box would cut across the columns, so they come after the page's text.
+ * Runs at any other angle are placed the same way but also named in `slanted`: a diagonal
+ * watermark among them is set aside by layoutPage (its box would cut across the columns),
+ * while column headings set at 45 degrees stay over their columns.
  */
-function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: Seg[]; frame: Frame; aside: Set<Seg> } {
+function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: Seg[]; frame: Frame; slanted: Set<Seg> } {
   const groups = new Map<number, Glyphs[]>();
   for (const g of glyphs) {
     const a = runAngle(g);
@@ -727,7 +728,7 @@ function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: 
   const frame = frameAt(main, width, height);
   const rtlPage = isRightToLeft(glyphs.map((g) => g.str).join(""));
   const segs: Seg[] = [];
-  const aside = new Set<Seg>();
+  const slanted = new Set<Seg>();
   for (const [a, gs] of groups) {
     const own = a === main ? frame : frameAt(a, width, height);
     const turned = gs.map((g) => {
@@ -742,10 +743,10 @@ function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: 
         const box = mapBox(boundsOf([s]), (x, y) => frame.toFrame(...own.toPage(x, y)));
         const placed = { ...s, x0: box.x, x1: box.x + box.width, y: box.y + box.height - s.size * 0.25 };
         segs.push(placed);
-        if ((a - main) % 90 !== 0) aside.add(placed);
+        if ((a - main) % 90 !== 0) slanted.add(placed);
       }
   }
-  return { segs, frame, aside };
+  return { segs, frame, slanted };
 }
 
 /**
@@ -951,7 +952,10 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
   const body = bodySize(segs);
   segs = cleanSegments(segs, body);
   const margins = markFurniture(segs, height, context);
-  const main = segs.filter((s) => !margins.has(s) && !prepared.aside.has(s));
+  // A slanted run far larger than the text or across a third of the page is a watermark or a
+  // stamp: read after the page's text. Small ones (column headings at 45 degrees) stay in place.
+  const aside = new Set([...prepared.slanted].filter((s) => s.size >= body * 1.5 || s.x1 - s.x0 > frame.width / 3));
+  const main = segs.filter((s) => !margins.has(s) && !aside.has(s));
 
   // Typical baseline pitch of body text, for paragraph breaks.
   const pitches: number[] = [];
@@ -979,7 +983,7 @@ export function layoutPage(glyphs: Glyphs[], width: number, height: number, sign
     if (b.type === "table") typed.push(b);
     else typed.push(...toBlocks(b.lines, body, pitch));
   }
-  for (const s of segs.filter((s) => prepared.aside.has(s) && !margins.has(s))) typed.push({ lines: [{ ...s, cells: [s] }], type: "paragraph" });
+  for (const s of segs.filter((s) => aside.has(s) && !margins.has(s))) typed.push({ lines: [{ ...s, cells: [s] }], type: "paragraph" });
   // A paragraph cut mid-sentence (by a column or a page-region break, or a line set looser than
   // the rest) goes on in the next one when that starts in lower case: "irretrie-" + "vably".
   for (let i = 0; i + 1 < typed.length; i++) {
