@@ -3,7 +3,8 @@
  * the base images locally (debootstrap + docker import, Node 22 from npm), builds with the
  * classic builder (no `# syntax` frontend to pull, no BuildKit-only instruction), runs the
  * container and checks health, the non-root user, an API key and `docker exec ... leapocr admin
- * create` (the binary on PATH). Skipped, saying why, when no Docker engine can start here.
+ * create` (the binary on PATH). Runs only with LEAPOCR_TEST_DOCKER=1 (the build is slow); skipped,
+ * saying why, when no Docker engine can start here.
  */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
@@ -11,8 +12,12 @@ import { join } from "node:path";
 const root = join(import.meta.dir, "../..");
 const which = (bin: string) => Bun.spawnSync(["sh", "-c", `command -v ${bin}`]).exitCode === 0;
 const missing = ["dockerd", "docker", "debootstrap", "curl"].filter((b) => !which(b));
+// The build takes 7-11 minutes on 2 cores (docs/OPERATIONS.md "Docker"): more than the whole
+// suite may take, so it runs when asked for (LEAPOCR_TEST_DOCKER=1), not in every `npm test`.
 const why =
-  missing.length > 0
+  process.env.LEAPOCR_TEST_DOCKER !== "1"
+    ? "the image build takes 7-11 minutes; run it with LEAPOCR_TEST_DOCKER=1 bun test test/e2e/docker.test.ts"
+    : missing.length > 0
     ? `no Docker engine can start here: ${missing.join(", ")} not installed (apt-get install docker.io debootstrap curl)`
     : process.getuid?.() !== 0
       ? "no Docker engine can start here: dockerd needs root"
