@@ -53,7 +53,7 @@ describe("scans are read upright", () => {
   test("the upright page is read well (the baseline the others are held to)", () => {
     const r = read.get("upright")!;
     expect(cer(r)).toBeLessThan(0.02);
-    expect(r.upright).toEqual({ rotation: 0, deskew: 0 });
+    expect(r.upright).toMatchObject({ rotation: 0, deskew: 0 });
   });
 
   for (const t of SCAN_TURNS.slice(1)) {

@@ -153,12 +153,16 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       if (closed) throw new Error("OCR engine is closed");
       if (!(image instanceof Uint8Array) || image.length === 0) throw new Error("OCR needs image bytes");
       const lang = ropts?.lang?.trim() || defaultLang;
+      const started = performance.now();
       const grey = upright ? await greyPixels(image) : null;
+      const decodeMs = performance.now() - started;
       if (closed) throw new Error("OCR engine is closed");
-      return new Promise<OcrResult>((resolve, reject) => {
+      const result = await new Promise<OcrResult>((resolve, reject) => {
         queue.push({ req: { type: "recognize", image, lang, ...(grey ? { grey } : {}) }, resolve, reject });
         pump();
       });
+      if (result.upright) result.upright.ms = Math.round((result.upright.ms + decodeMs) * 10) / 10;
+      return result;
     },
     async close() {
       if (closed) return;

@@ -209,7 +209,9 @@ function clamp01(c: number): number {
 }
 
 async function recognize(req: RecognizeRequest): Promise<OcrResult> {
+  const started = performance.now();
   const turn: Uprighting = req.grey ? await uprighting(req.grey, req.lang) : { rotation: 0, deskew: 0 };
+  const uprightMs = performance.now() - started;
   mod.FS.writeFile("/input", req.image);
   // The EXIF orientation turns the page by quarters, the angle (radians, clockwise) deskews it
   // about its centre at the same size. Returns 1 when Leptonica cannot read the image.
@@ -291,7 +293,7 @@ async function recognize(req: RecognizeRequest): Promise<OcrResult> {
     width,
     height,
     paragraphs,
-    upright: turn,
+    upright: { ...turn, ms: Math.round(uprightMs * 10) / 10 },
   };
 }
 

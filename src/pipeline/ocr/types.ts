@@ -40,7 +40,12 @@ export interface OcrResult {
    * How the page was turned before it was read (degrees clockwise: a quarter turn, then the
    * deskew). Boxes, width and height refer to the page as given, not to the turned one.
    */
-  upright?: { rotation: number; deskew: number };
+  upright?: {
+    rotation: number;
+    deskew: number;
+    /** Milliseconds spent deciding it (grey decode, skew profile, orientation detection when run). */
+    ms: number;
+  };
 }
 
 export interface OcrEngine {
