@@ -56,6 +56,7 @@ import type { JobStore } from "./ports/job-store";
 import { DOCS_CSP, DOCS_PATH, docsPlugin, type DocumentedRoute } from "./modules/docs";
 import { API_CSP, securityHeaders } from "./lib/security-headers";
 import { dashboardPlugin } from "./modules/dashboard";
+import { MCP_ROUTE, mcpRoutes } from "./modules/mcp";
 import pkg from "../package.json";
 
 export interface AppDeps {
@@ -204,7 +205,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     })
     // Before any body is read: its declared size (bodyGate), then the route's guard, which
     // authenticates in the parse phase; after parsing, its depth (depthGate), before validation.
-    .onRequest(bodyGate({ maxJsonBytes: config.maxJsonBytes, rawRoutes: [UPLOAD_PART_ROUTE] }))
+    .onRequest(bodyGate({ maxJsonBytes: config.maxJsonBytes, rawRoutes: [UPLOAD_PART_ROUTE, MCP_ROUTE] }))
     .onTransform(depthGate)
     .onAfterResponse(({ request, route, set, response }) => {
       const t0 = requestStarts.get(request);
@@ -241,6 +242,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     .use(memberRoutes(ctx))
     .use(invitationRoutes(ctx))
     .use(auditRoutes(ctx))
+    .use(mcpRoutes(ctx))
     .use(dashboard.app);
 
   return {

@@ -23,6 +23,11 @@ export type Credential =
 export interface CredentialOptions {
   apiKey: boolean;
   session: boolean;
+  /**
+   * Also read `Authorization: Bearer <API key>` as an API key (MCP clients send their token
+   * there). Only where sessions are not accepted, so a bearer token has one meaning per route.
+   */
+  bearerApiKey?: boolean;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -51,6 +56,7 @@ function failAuth(ctx: AppContext, request: Request, server: RequestIp, message:
 
 function what(opts: CredentialOptions): string {
   if (opts.apiKey && opts.session) return "Send an API key in X-API-KEY, a session token in Authorization: Bearer, or log in.";
+  if (opts.bearerApiKey) return "Missing API key: send it in the X-API-KEY header or as Authorization: Bearer <API key>.";
   if (opts.session) return "Log in (POST /api/v1/auth/login) and send the session token in Authorization: Bearer or the session cookie.";
   return "Missing API key: send it in the X-API-KEY header.";
 }
@@ -80,7 +86,8 @@ export function authenticate(ctx: AppContext, request: Request, server: RequestI
     }
   }
   if (opts.apiKey) {
-    const secret = headers.get("x-api-key");
+    const bearer = opts.bearerApiKey && !opts.session ? /^Bearer\s+(\S+)\s*$/i.exec(headers.get("authorization") ?? "")?.[1] : undefined;
+    const secret = headers.get("x-api-key") ?? bearer;
     if (secret) {
       const auth = authenticateApiKey(ctx.db, secret, now);
       if (!auth) failAuth(ctx, request, server, "The API key is not valid, has been revoked or has expired.");
