@@ -23,6 +23,7 @@ const TAGS: { name: string; description: string }[] = [
   { name: "Members", description: "A team's members and their roles." },
   { name: "Audit Log", description: "Who changed what, and security events, per team." },
   { name: "Dashboard", description: "Routes the dashboard uses: uploads, results and page images for signed-in users." },
+  { name: "Agents (MCP)", description: "The Model Context Protocol endpoint for AI agents (Streamable HTTP, stateless), with the same API keys, scopes, credits and tenant isolation as the SDK routes." },
   { name: "Deployment", description: "What this deployment sends where (model providers, storage)." },
 ];
 
