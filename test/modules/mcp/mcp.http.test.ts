@@ -22,7 +22,7 @@ async function connect(headers: Record<string, string>): Promise<Client> {
 }
 
 type Content = { type: string; text: string }[];
-const textOf = (r: { content?: unknown }) => (r.content as Content).map((c) => c.text).join("\n");
+const textOf = (r: object) => ((r as { content?: unknown }).content as Content).map((c) => c.text).join("\n");
 const jobCount = () => (t.server.ctx.db.$client.query("SELECT count(*) AS n FROM jobs").get() as { n: number }).n;
 
 beforeAll(async () => {
