@@ -8,9 +8,7 @@
  * a base64 document needs more than LEAPOCR_MAX_JSON_BYTES.
  */
 import { Elysia } from "elysia";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { AppContext } from "../../context";
 import { ApiError, badRequest, payloadTooLarge } from "../../lib/errors";
 import { readAtMost } from "../../lib/read-body";
@@ -31,7 +29,17 @@ function baseUrlOf(ctx: AppContext, request: Request): string {
   return ctx.config.publicUrl ? ctx.config.publicUrl.replace(/\/+$/, "") : new URL(request.url).origin;
 }
 
-function mcpServer(ctx: AppContext, caller: McpCaller): Server {
+/** The SDK loads on the first MCP request, not at boot (main.ts imports nothing heavy). */
+let sdk: Promise<[typeof import("@modelcontextprotocol/sdk/server/index.js"), typeof import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"), typeof import("@modelcontextprotocol/sdk/types.js")]> | undefined;
+const loadSdk = () =>
+  (sdk ??= Promise.all([
+    import("@modelcontextprotocol/sdk/server/index.js"),
+    import("@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"),
+    import("@modelcontextprotocol/sdk/types.js"),
+  ]));
+
+async function mcpServer(ctx: AppContext, caller: McpCaller): Promise<{ server: Server; transport: InstanceType<Awaited<ReturnType<typeof loadSdk>>[1]["WebStandardStreamableHTTPServerTransport"]> }> {
+  const [{ Server }, { WebStandardStreamableHTTPServerTransport }, { CallToolRequestSchema, ListToolsRequestSchema }] = await loadSdk();
   const server = new Server(
     { name: "leapocr", version: pkg.version },
     {
@@ -41,7 +49,10 @@ function mcpServer(ctx: AppContext, caller: McpCaller): Server {
   );
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList() }));
   server.setRequestHandler(CallToolRequestSchema, (req) => callTool(ctx, caller, req.params.name, req.params.arguments));
-  return server;
+  // Stateless: a fresh server and transport per request; JSON answers, no event stream.
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  await server.connect(transport);
+  return { server, transport };
 }
 
 async function readJson(ctx: AppContext, request: Request): Promise<unknown> {
@@ -71,10 +82,7 @@ export const mcpRoutes = (ctx: AppContext) =>
         const auth = { teamId: cred.teamId, apiKeyId: cred.apiKeyId, scopes: cred.scopes, creatorRole: cred.creatorRole };
         const parsedBody = await readJson(ctx, request);
         const caller: McpCaller = { auth, actor: apiKeyActor(ctx, auth, request, server), baseUrl: baseUrlOf(ctx, request) };
-        // Stateless: a fresh server and transport per request; JSON answers, no event stream.
-        const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-        const mcp = mcpServer(ctx, caller);
-        await mcp.connect(transport);
+        const { server: mcp, transport } = await mcpServer(ctx, caller);
         try {
           return await transport.handleRequest(request, { parsedBody });
         } finally {
