@@ -79,6 +79,10 @@ async function main(argv: string[]): Promise<void> {
     const { runOcr } = await import("./cli/ocr");
     return runOcr(rest.slice(1), flags);
   }
+  if (command === "mcp") {
+    const { runMcp } = await import("./cli/mcp");
+    return runMcp(rest.slice(1), flags);
+  }
   if (command === "credits") {
     const { runCreditsCli } = await import("./modules/credits/cli");
     return runCreditsCli(rest[1], flags);

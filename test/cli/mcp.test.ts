@@ -1,0 +1,59 @@
+/**
+ * `leapocr mcp` over stdio, driven by the official MCP client's StdioClientTransport: a separate
+ * `bun src/main.ts mcp` process reading local files with the embedded engine.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { SAMPLE_PAGES, digitalPdf } from "../helpers/fixtures";
+
+let dir: string;
+let client: Client;
+const textOf = (r: object) => ((r as { content: { text: string }[] }).content).map((c) => c.text).join("\n");
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "leapocr-mcp-"));
+  writeFileSync(join(dir, "report.pdf"), await digitalPdf(SAMPLE_PAGES));
+  writeFileSync(join(dir, "notes.txt"), "just text");
+  client = new Client({ name: "leapocr-test", version: "1.0.0" });
+  await client.connect(new StdioClientTransport({ command: process.execPath, args: [join(import.meta.dir, "../../src/main.ts"), "mcp", "--ocr-workers", "1"], stderr: "pipe" }));
+});
+afterAll(async () => {
+  await client.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("leapocr mcp (stdio)", () => {
+  test("lists its tools with JSON Schema inputs", async () => {
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(["list_models", "read_local_document"]);
+    expect(tools.find((t) => t.name === "read_local_document")!.inputSchema.required).toEqual(["path"]);
+  });
+
+  test("reads a local digital PDF; pages carry their numbers", async () => {
+    const r = await client.callTool({ name: "read_local_document", arguments: { path: join(dir, "report.pdf") } });
+    expect(r.isError).toBeFalsy();
+    const out = textOf(r);
+    expect(out).toContain("report.pdf: 2 page(s)");
+    expect(out).toContain("--- Page 1 ---");
+    expect(out).toContain("Quarterly Report");
+    const second = textOf(await client.callTool({ name: "read_local_document", arguments: { path: join(dir, "report.pdf"), pages: "2" } }));
+    expect(second).toContain("--- Page 2 ---");
+    expect(second).not.toContain("--- Page 1 ---");
+  });
+
+  test("a missing file, an unsupported file and a page past the end are tool errors with a clear message", async () => {
+    const missing = await client.callTool({ name: "read_local_document", arguments: { path: join(dir, "nope.pdf") } });
+    expect(missing.isError).toBe(true);
+    expect(textOf(missing)).toContain("Cannot read");
+    const txt = await client.callTool({ name: "read_local_document", arguments: { path: join(dir, "notes.txt") } });
+    expect(txt.isError).toBe(true);
+    expect(textOf(txt)).toMatch(/not supported|unknown type|PDF/i);
+    const past = await client.callTool({ name: "read_local_document", arguments: { path: join(dir, "report.pdf"), pages: "3" } });
+    expect(past.isError).toBe(true);
+    expect(textOf(past)).toContain("the document has 2 page(s)");
+  });
+});
