@@ -104,7 +104,10 @@ export async function attemptDelivery(ctx: AppContext, row: Delivery, opts: Disp
       .where(eq(webhookDeliveries.id, row.id))
       .run();
     if (isTest) return;
-    const failures = sub.failureCount + 1;
+    // Read again inside the transaction: deliveries of one pass run side by side, and the count
+    // read before the request would let two overlapping failures count once.
+    const current = tx.select({ failureCount: webhookSubscriptions.failureCount }).from(webhookSubscriptions).where(eq(webhookSubscriptions.id, sub.id)).get();
+    const failures = (current?.failureCount ?? sub.failureCount) + 1;
     const disable = failures >= config.webhookDisableAfter;
     const reason = `Disabled after ${failures} failed delivery attempts in a row; last: ${error}`;
     tx.update(webhookSubscriptions)
