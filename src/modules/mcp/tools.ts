@@ -13,7 +13,8 @@ export const ReadDocumentInput = v.object({
   url: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(2000), v.description("An http(s) URL the server downloads the document from. Give either url, or content_base64 with file_name."))),
   content_base64: v.optional(v.pipe(v.string(), v.minLength(1), v.description("The document's bytes, base64-encoded (PDF, PNG, JPEG, TIFF, WebP...). For large files prefer a url."))),
   file_name: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(255), v.description("The file's name, e.g. invoice.pdf (needed with content_base64)."))),
-  format: v.optional(v.picklist(["markdown", "structured"]), "markdown"),
+  // No default here: a template_slug decides the format when none is given (the API defaults to markdown).
+  format: v.optional(v.pipe(v.picklist(["markdown", "structured"]), v.description("markdown (default) or structured (one JSON object for the whole document, with schema or a template)."))),
   schema: v.optional(v.pipe(v.record(v.string(), v.unknown()), v.description("format structured: a JSON Schema of the object to extract from the whole document."))),
   template_slug: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(100), v.description("A saved template of this team (see list_templates): its format, model, instructions and schema apply."))),
   instructions: v.optional(v.pipe(v.string(), v.maxLength(100), v.description("Short extra instructions for the model (at most 100 characters)."))),
