@@ -7,7 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { startTestServer, type TestServer } from "../../helpers/app";
 import { seedKey, seedTeam } from "../../helpers/auth";
-import { SAMPLE_PAGES, digitalPdf } from "../../helpers/fixtures";
+import { SAMPLE_PAGES, digitalPdf, scannedPdfFrom } from "../../helpers/fixtures";
 import { setCreditLimit } from "../../../src/modules/credits/service";
 import { SYSTEM_ACTOR } from "../../../src/modules/audit/service";
 
@@ -59,6 +59,31 @@ describe("MCP over Streamable HTTP", () => {
     jobId = /Job ([0-9a-f-]{36})/.exec(out)![1]!;
     const status = await client.callTool({ name: "job_status", arguments: { job_id: jobId } });
     expect(JSON.parse(textOf(status))).toMatchObject({ id: jobId, status: "completed", total_pages: 2 });
+  });
+
+  test("read_document reads a scan (no text layer) with the OCR engine", async () => {
+    const scan = await scannedPdfFrom(await digitalPdf([SAMPLE_PAGES[0]!]), 150);
+    const r = await client.callTool({ name: "read_document", arguments: { content_base64: Buffer.from(scan).toString("base64"), file_name: "scan.pdf", wait_seconds: 120 } });
+    expect(r.isError).toBeFalsy();
+    const out = textOf(r);
+    expect(out).toContain("--- Page 1 ---");
+    expect(out.toLowerCase()).toContain("quarterly report");
+    expect(out.toLowerCase()).toContain("revenue");
+  }, 150_000);
+
+  test("when the job outlasts wait_seconds, read_document answers its job id to poll", async () => {
+    const pdf = Buffer.from(await digitalPdf(SAMPLE_PAGES)).toString("base64");
+    const out = textOf(await client.callTool({ name: "read_document", arguments: { content_base64: pdf, file_name: "later.pdf", wait_seconds: 0 } }));
+    expect(out).toMatch(/^Job [0-9a-f-]{36} is still (pending|processing)/);
+    expect(out).toContain("Poll job_status");
+    const id = /Job ([0-9a-f-]{36})/.exec(out)![1]!;
+    let status = "";
+    for (let i = 0; i < 200 && status !== "completed"; i++) {
+      status = JSON.parse(textOf(await client.callTool({ name: "job_status", arguments: { job_id: id } }))).status;
+      if (status !== "completed") await Bun.sleep(100);
+    }
+    expect(status).toBe("completed");
+    expect(textOf(await client.callTool({ name: "job_result", arguments: { job_id: id } }))).toContain("Quarterly Report");
   });
 
   test("job_result pages through a long result, one window at a time", async () => {
