@@ -209,6 +209,9 @@ describe("dashboard in headless Chromium against the binary", () => {
     await page.getByRole("button", { name: "Create key" }).click();
     const secret = (await page.locator("#new-secret").innerText()).trim();
     expect(secret).toMatch(/^lo_/);
+    // The MCP endpoint and a ready agent configuration carrying the new key.
+    expect((await page.locator("#mcp-url").innerText()).trim()).toBe(`${server.baseUrl}/api/v1/mcp`);
+    expect(JSON.parse(await page.locator("#mcp-config").innerText())).toEqual({ servers: { leapocr: { type: "http", url: `${server.baseUrl}/api/v1/mcp`, headers: { Authorization: `Bearer ${secret}` } } } });
     await shot("keys-1280-light");
     const res = await fetch(`${server.baseUrl}/api/v1/ocr/models`, { headers: { "x-api-key": secret } });
     expect(res.status).toBe(200);

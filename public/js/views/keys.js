@@ -2,6 +2,16 @@
 import { api, teamPath, isAdmin } from "../api.js";
 import { h, field, fmtDate, notice, confirmDialog, toast } from "../dom.js";
 
+/** For AI agents: the MCP endpoint and a ready VS Code configuration with the new key (docs/AGENTS.md). */
+function mcpCard(key) {
+  const url = `${location.origin}/api/v1/mcp`;
+  const config = JSON.stringify({ servers: { leapocr: { type: "http", url, headers: { Authorization: `Bearer ${key}` } } } }, null, 2);
+  return h("div", { class: "card" }, h("h2", {}, "Use it from an AI agent (MCP)"),
+    h("p", {}, "MCP endpoint: ", h("code", { id: "mcp-url" }, url), ". VS Code (.vscode/mcp.json); for Claude Desktop and Claude Code see the README's Agents (MCP) section:"),
+    h("pre", { id: "mcp-config" }, config),
+    h("button", { type: "button", class: "secondary", onclick: () => navigator.clipboard?.writeText(config).then(() => toast("Copied.")) }, "Copy configuration"));
+}
+
 export async function render(main) {
   const tbody = h("tbody");
   const created = h("div", { "aria-live": "polite" });
@@ -26,7 +36,7 @@ export async function render(main) {
       const k = await api("POST", teamPath("/api-keys"), { name: name.value, expires_in_days: expires.value ? Number(expires.value) : undefined });
       const secret = h("code", { class: "secret", id: "new-secret" }, k.key);
       const copy = h("button", { type: "button", class: "secondary", onclick: () => navigator.clipboard?.writeText(k.key).then(() => toast("Copied.")) }, "Copy");
-      created.replaceChildren(notice("ok", h("strong", {}, `Key "${k.name}" created. `), "Copy the secret now: it is shown only this once.", secret, copy));
+      created.replaceChildren(notice("ok", h("strong", {}, `Key "${k.name}" created. `), "Copy the secret now: it is shown only this once.", secret, copy), mcpCard(k.key));
       name.value = "";
       expires.value = "";
       load();
