@@ -142,7 +142,7 @@ export function helpText(): string {
     "       leapocr healthcheck          exit 0 when the local server answers /api/v1/health",
     "       leapocr ocr <file> [--format markdown|json] [--model M] [--schema s.json] [--pages 1-5,8]",
     "                                    read one document with no server; result on stdout, progress on stderr",
-    "       leapocr mcp                  MCP server over stdio for desktop agents: local files, embedded engine",
+    "       leapocr mcp [--url URL]      MCP server over stdio for desktop agents: local files, embedded engine\n                                    (with --url and LEAPOCR_API_KEY: forwards to that server's /api/v1/mcp)",
     "       leapocr backup <file>        consistent copy of the live database (safe while the server runs)",
     "       leapocr credits grant --team <id> --amount N   grant credits (also: credits balance, credits limit --limit N|none)",
     "       leapocr admin create --email E [--password P] [--name N]   create an owner of the default team",

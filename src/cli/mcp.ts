@@ -3,8 +3,9 @@
  * embedded engine (the pipeline `leapocr ocr` uses), with no server, database or network; model
  * routes from --config work as they do for `leapocr ocr`. stdout is the protocol: logs go to stderr.
  *
- * Not yet: forwarding to a remote server with --url and a key (use the remote endpoint
- * /api/v1/mcp directly, see docs/AGENTS.md).
+ * With `--url https://server` (and the key in LEAPOCR_API_KEY, never on the command line where
+ * `ps` shows it), it forwards to that server's /api/v1/mcp instead: the remote tools, the
+ * remote team's jobs, for agents that only start local (stdio) servers.
  */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -42,8 +43,35 @@ type Text = { content: { type: "text"; text: string }[]; isError?: boolean };
 const text = (s: string): Text => ({ content: [{ type: "text", text: s }] });
 const toolError = (s: string): Text => ({ content: [{ type: "text", text: s }], isError: true });
 
-export async function runMcp(args: string[], flags: Record<string, string>): Promise<void> {
-  if (args.length > 0 || flags.url) throw new ConfigError("Usage: leapocr mcp [--config models.json]  (an MCP server over stdio; --url forwarding is not available yet)");
+const USAGE = "Usage: leapocr mcp [--config models.json]     MCP server over stdio reading local files\n       LEAPOCR_API_KEY=lo_... leapocr mcp --url https://ocr.example.com   forward to a server's /api/v1/mcp";
+
+/** stdio in, the remote endpoint out: tools/list and tools/call are passed through as they are. */
+async function forward(url: string, key: string | undefined): Promise<void> {
+  if (!key) throw new ConfigError(`--url needs the API key in LEAPOCR_API_KEY.\n${USAGE}`);
+  const endpoint = new URL(url.replace(/\/+$/, "").endsWith("/api/v1/mcp") ? url : `${url.replace(/\/+$/, "")}/api/v1/mcp`);
+  const [{ Server }, { StdioServerTransport }, { CallToolRequestSchema, ListToolsRequestSchema }, { Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/index.js"),
+    import("@modelcontextprotocol/sdk/server/stdio.js"),
+    import("@modelcontextprotocol/sdk/types.js"),
+    import("@modelcontextprotocol/sdk/client/index.js"),
+    import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
+  ]);
+  const remote = new Client({ name: "leapocr-mcp-forward", version: pkg.version });
+  await remote.connect(new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { Authorization: `Bearer ${key}` } } }));
+  const server = new Server({ name: "leapocr", version: pkg.version }, { capabilities: { tools: {} } });
+  server.setRequestHandler(ListToolsRequestSchema, () => remote.listTools());
+  server.setRequestHandler(CallToolRequestSchema, (req) => remote.callTool(req.params));
+  const closed = new Promise<void>((resolve) => (server.onclose = resolve));
+  await server.connect(new StdioServerTransport());
+  process.stdin.on("end", () => void server.close());
+  await closed;
+  await remote.close();
+}
+
+export async function runMcp(args: string[], allFlags: Record<string, string>): Promise<void> {
+  const { url, ...flags } = allFlags;
+  if (args.length > 0) throw new ConfigError(USAGE);
+  if (url) return forward(url, process.env.LEAPOCR_API_KEY);
   const config: Config = loadConfig({ ...flags, "log-level": flags["log-level"] ?? "warn" });
   const logger = createLogger(config.logLevel as LogLevel);
   const offline = new OfflineRoute({

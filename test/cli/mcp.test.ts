@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { SAMPLE_PAGES, digitalPdf } from "../helpers/fixtures";
+import { startTestServer } from "../helpers/app";
 
 let dir: string;
 let client: Client;
@@ -57,3 +58,25 @@ describe("leapocr mcp (stdio)", () => {
     expect(textOf(past)).toContain("the document has 2 page(s)");
   });
 });
+
+test("with --url and LEAPOCR_API_KEY it forwards to a server's MCP endpoint", async () => {
+  const server = await startTestServer();
+  const remote = new Client({ name: "leapocr-test", version: "1.0.0" });
+  try {
+    await remote.connect(new StdioClientTransport({
+      command: process.execPath, args: [join(import.meta.dir, "../../src/main.ts"), "mcp", "--url", server.baseUrl],
+      env: { ...process.env, LEAPOCR_API_KEY: server.apiKey } as Record<string, string>, stderr: "pipe",
+    }));
+    const { tools } = await remote.listTools();
+    expect(tools.map((t) => t.name)).toContain("read_document");
+    const pdf = Buffer.from(await digitalPdf(SAMPLE_PAGES)).toString("base64");
+    const out = textOf(await remote.callTool({ name: "read_document", arguments: { content_base64: pdf, file_name: "fwd.pdf" } }));
+    expect(out).toContain("fwd.pdf");
+    expect(out).toContain("Quarterly Report");
+    const jobs = server.server.ctx.db.$client.query("SELECT file_name FROM jobs").all() as { file_name: string }[];
+    expect(jobs.map((j) => j.file_name)).toEqual(["fwd.pdf"]);
+  } finally {
+    await remote.close().catch(() => {});
+    await server.close();
+  }
+}, 60_000);
