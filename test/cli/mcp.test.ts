@@ -19,6 +19,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "leapocr-mcp-"));
   writeFileSync(join(dir, "report.pdf"), await digitalPdf(SAMPLE_PAGES));
   writeFileSync(join(dir, "notes.txt"), "just text");
+  writeFileSync(join(dir, "scan.png"), await Bun.file(join(import.meta.dir, "../fixtures/ocr/phototest.png")).bytes());
   client = new Client({ name: "leapocr-test", version: "1.0.0" });
   await client.connect(new StdioClientTransport({ command: process.execPath, args: [join(import.meta.dir, "../../src/main.ts"), "mcp", "--ocr-workers", "1"], stderr: "pipe" }));
 });
@@ -45,6 +46,14 @@ describe("leapocr mcp (stdio)", () => {
     expect(second).toContain("--- Page 2 ---");
     expect(second).not.toContain("--- Page 1 ---");
   });
+
+  test("reads a local scan with the embedded OCR engine", async () => {
+    const r = await client.callTool({ name: "read_local_document", arguments: { path: join(dir, "scan.png") } });
+    expect(r.isError).toBeFalsy();
+    const out = textOf(r);
+    expect(out).toContain("--- Page 1 ---");
+    expect(out).toMatch(/quick brown dog/);
+  }, 60_000);
 
   test("a missing file, an unsupported file and a page past the end are tool errors with a clear message", async () => {
     const missing = await client.callTool({ name: "read_local_document", arguments: { path: join(dir, "nope.pdf") } });
