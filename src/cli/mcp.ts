@@ -13,14 +13,12 @@ import * as v from "valibot";
 import { toJsonSchema } from "@valibot/to-json-schema";
 import { ConfigError, loadConfig, type Config } from "../config";
 import { createLogger, type LogLevel } from "../lib/logger";
-import { OfflineRoute } from "../adapters/model-offline";
 import { DEFAULT_MODEL } from "../adapters/router";
-import { buildModels, readConfigFile } from "../config-file";
 import { sniffDocumentType } from "../pipeline/ingest";
 import { holdRenderPool, openDocument } from "../pipeline/document";
 import { runPageSteps, runStructuredStep } from "../pipeline/steps";
 import { checkUsableSchema } from "../lib/model-json";
-import { parsePages } from "./ocr";
+import { buildLocalModels, parsePages } from "./ocr";
 import pkg from "../../package.json";
 
 const ReadLocalInput = v.object({
@@ -74,14 +72,7 @@ export async function runMcp(args: string[], allFlags: Record<string, string>): 
   if (url) return forward(url, process.env.LEAPOCR_API_KEY);
   const config: Config = loadConfig({ ...flags, "log-level": flags["log-level"] ?? "warn" });
   const logger = createLogger(config.logLevel as LogLevel);
-  const offline = new OfflineRoute({
-    ocrDpi: config.ocrDpi,
-    ocrWorkers: config.ocrWorkers,
-    ocrLangs: config.ocrLangs.split(",").map((s) => s.trim()).filter(Boolean),
-    ocrLangDir: config.ocrLangDir,
-  });
-  const built = buildModels(config.configFile ? readConfigFile(config.configFile) : null, offline, { pageConcurrency: config.pageConcurrency, logger });
-  const models = built.registry;
+  const models = buildLocalModels(config, logger).registry;
   const [{ Server }, { StdioServerTransport }, { CallToolRequestSchema, ListToolsRequestSchema }] = await Promise.all([
     import("@modelcontextprotocol/sdk/server/index.js"),
     import("@modelcontextprotocol/sdk/server/stdio.js"),

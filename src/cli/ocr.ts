@@ -129,13 +129,7 @@ export async function runOcr(args: string[], allFlags: Record<string, string>): 
     if (unusable) throw new ConfigError(`--schema ${own.schema}: ${unusable}`);
   }
 
-  const offline = new OfflineRoute({
-    ocrDpi: config.ocrDpi,
-    ocrWorkers: config.ocrWorkers,
-    ocrLangs: config.ocrLangs.split(",").map((s) => s.trim()).filter(Boolean),
-    ocrLangDir: config.ocrLangDir,
-  });
-  const built = buildModels(config.configFile ? readConfigFile(config.configFile) : null, offline, { pageConcurrency: config.pageConcurrency, logger });
+  const built = buildLocalModels(config, logger);
   const models: ModelRegistry = built.registry;
   let doc: OpenedDocument | null = null;
   const releaseRenderPool = holdRenderPool();
@@ -234,4 +228,16 @@ export async function runOcr(args: string[], allFlags: Record<string, string>): 
     await releaseRenderPool();
     await models.close();
   }
+}
+
+/** The model routes a command run without a server uses: the embedded engine, plus any routes of
+ * the config file (`leapocr ocr` and `leapocr mcp` both read documents this way). */
+export function buildLocalModels(config: Config, logger: ReturnType<typeof createLogger>) {
+  const offline = new OfflineRoute({
+    ocrDpi: config.ocrDpi,
+    ocrWorkers: config.ocrWorkers,
+    ocrLangs: config.ocrLangs.split(",").map((s) => s.trim()).filter(Boolean),
+    ocrLangDir: config.ocrLangDir,
+  });
+  return buildModels(config.configFile ? readConfigFile(config.configFile) : null, offline, { pageConcurrency: config.pageConcurrency, logger });
 }
