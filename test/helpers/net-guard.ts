@@ -14,6 +14,19 @@ import { embeddedIpv4, ipv6Groups } from "../../src/lib/url-fetch";
 
 const offenders: string[] = [];
 
+/** host:port pairs on loopback that the guard's own test marks as "outside": proving a refusal
+ * then needs no public address, and a broken guard would still connect only to loopback. */
+const outsideForTest = new Set<string>();
+export function treatAsOutside(hostPort: string): void {
+  outsideForTest.add(hostPort);
+}
+export function forgetOutside(): void {
+  outsideForTest.clear();
+}
+function isAllowed(host: string, port: string | number | undefined): boolean {
+  return isLoopbackHost(host) && !outsideForTest.has(`${host.replace(/^\[|\]$/g, "")}:${port ?? ""}`);
+}
+
 /** Names that reach this machine, or nothing at all (RFC 6761: .invalid never resolves). */
 function isLoopbackName(host: string): boolean {
   const h = host.toLowerCase().replace(/\.$/, "");
@@ -42,7 +55,7 @@ const guardedFetch = (input: string | URL | Request, init?: RequestInit & { unix
     try {
       url = new URL(raw);
     } catch {}
-    if (url && (url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:" || url.protocol === "wss:") && !isLoopbackHost(url.hostname)) {
+    if (url && (url.protocol === "http:" || url.protocol === "https:" || url.protocol === "ws:" || url.protocol === "wss:") && !isAllowed(url.hostname, url.port || (url.protocol === "https:" || url.protocol === "wss:" ? 443 : 80))) {
       return Promise.reject(refuse("fetch", url.host));
     }
   }
@@ -50,21 +63,21 @@ const guardedFetch = (input: string | URL | Request, init?: RequestInit & { unix
 };
 globalThis.fetch = Object.assign(guardedFetch, realFetch) as typeof fetch;
 
-/** The host of Socket#connect's arguments: (options), (port, host), (path) or an http request's URL-like options. */
-function socketHost(args: unknown[]): string | null {
+/** The host and port of Socket#connect's arguments: (options), (port, host), (path) or an http request's URL-like options. */
+function socketTarget(args: unknown[]): { host: string; port: string | number | undefined } | null {
   const [first, second] = args;
   if (typeof first === "object" && first !== null) {
-    const o = first as { path?: string; host?: string; hostname?: string };
+    const o = first as { path?: string; host?: string; hostname?: string; port?: string | number };
     if (o.path && !o.host && !o.hostname) return null; // a unix socket
-    return o.host ?? o.hostname ?? "localhost";
+    return { host: o.host ?? o.hostname ?? "localhost", port: o.port };
   }
-  if (typeof first === "number" || (typeof first === "string" && /^\d+$/.test(first))) return typeof second === "string" ? second : "localhost";
+  if (typeof first === "number" || (typeof first === "string" && /^\d+$/.test(first))) return { host: typeof second === "string" ? second : "localhost", port: first };
   return null; // a unix socket path
 }
 
 function guardSocket(what: string, args: unknown[]): void {
-  const host = socketHost(args);
-  if (host !== null && !isLoopbackHost(host)) throw refuse(what, host);
+  const target = socketTarget(args);
+  if (target !== null && !isAllowed(target.host, target.port)) throw refuse(what, `${target.host}:${target.port ?? ""}`);
 }
 
 // net.connect / createConnection and tls.connect make their sockets without going through the
@@ -84,8 +97,8 @@ wrap(tls, "connect", "tls.connect");
 
 const realBunConnect = Bun.connect;
 Bun.connect = function guardedBunConnect(options: Parameters<typeof Bun.connect>[0]) {
-  const o = options as { hostname?: string; unix?: string };
-  if (!o.unix && o.hostname && !isLoopbackHost(o.hostname)) return Promise.reject(refuse("Bun.connect", o.hostname));
+  const o = options as { hostname?: string; port?: number; unix?: string };
+  if (!o.unix && o.hostname && !isAllowed(o.hostname, o.port)) return Promise.reject(refuse("Bun.connect", `${o.hostname}:${o.port ?? ""}`));
   return realBunConnect(options);
 } as typeof Bun.connect;
 

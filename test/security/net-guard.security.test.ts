@@ -1,18 +1,29 @@
 /**
  * The test-wide guard (test/helpers/net-guard.ts, preloaded by bunfig.toml) lets tests reach
- * loopback only. 192.0.2.1 (TEST-NET-1) is never routed; the guard refuses it before any packet.
+ * loopback only. Its refusals are proven on a loopback decoy the guard is told to treat as
+ * outside (treatAsOutside), so no test hands anything a public address: were the guard broken,
+ * the connection would still only reach the decoy.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import net from "node:net";
 import http from "node:http";
-import { isLoopbackHost, takeOffenders } from "../helpers/net-guard";
+import { forgetOutside, isLoopbackHost, takeOffenders, treatAsOutside } from "../helpers/net-guard";
 import { startWorkspace, type Workspace } from "../modules/jobs/harness";
 
 let loop: ReturnType<typeof Bun.serve>;
+let decoy: ReturnType<typeof Bun.serve>;
+let outside: string;
 beforeAll(() => {
   loop = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") });
+  decoy = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("ok") });
+  outside = `127.0.0.1:${decoy.port}`;
+  treatAsOutside(outside);
 });
-afterAll(() => loop.stop(true));
+afterAll(() => {
+  forgetOutside();
+  loop.stop(true);
+  decoy.stop(true);
+});
 
 describe("the test suite connects to loopback only", () => {
   test("loopback addresses and names pass, everything else is refused", () => {
@@ -22,25 +33,25 @@ describe("the test suite connects to loopback only", () => {
 
   test("fetch, node:net, node:http and Bun.connect are refused outside loopback and recorded", async () => {
     expect((await fetch(`http://127.0.0.1:${loop.port}/`)).status).toBe(200);
-    await expect(fetch("http://192.0.2.1/x")).rejects.toThrow("net-guard");
-    expect(() => net.createConnection({ host: "192.0.2.1", port: 80 })).toThrow("net-guard");
-    expect(() => http.get("http://192.0.2.1/x")).toThrow("net-guard");
-    await expect(Bun.connect({ hostname: "192.0.2.1", port: 80, socket: { data() {} } })).rejects.toThrow("net-guard");
+    await expect(fetch(`http://${outside}/x`)).rejects.toThrow("net-guard");
+    expect(() => net.createConnection({ host: "127.0.0.1", port: decoy.port! })).toThrow("net-guard");
+    expect(() => http.get(`http://${outside}/x`)).toThrow("net-guard");
+    await expect(Bun.connect({ hostname: "127.0.0.1", port: decoy.port!, socket: { data() {} } })).rejects.toThrow("net-guard");
     const recorded = takeOffenders();
     expect(recorded.length).toBe(4);
-    expect(recorded.every((m) => m.includes("192.0.2.1"))).toBe(true);
+    expect(recorded.every((m) => m.includes(outside))).toBe(true);
   });
 
   test("a server's connection it swallows itself (a webhook test delivery) is still caught", async () => {
-    const w: Workspace = await startWorkspace();
+    const w: Workspace = await startWorkspace({ urlAllowHosts: outside });
     try {
-      // Stored as if the operator's DNS had once allowed it: the guard in the server lets public addresses through.
-      const sub = await w.call("POST", "/webhooks", { body: { url: "http://192.0.2.1/hook", events: ["job.completed"] } });
+      // The server's own SSRF guard lets the allow-listed decoy through; the test guard must refuse it.
+      const sub = await w.call("POST", "/webhooks", { body: { url: `http://${outside}/hook`, events: ["job.completed"] } });
       expect(sub.status).toBe(201);
       const res = await w.call("POST", `/webhooks/${sub.body.id}/test`);
       expect(res.body.success).toBe(false);
       const recorded = takeOffenders();
-      expect(recorded.some((m) => m.includes("192.0.2.1"))).toBe(true);
+      expect(recorded.some((m) => m.includes(outside))).toBe(true);
     } finally {
       await w.close();
     }
