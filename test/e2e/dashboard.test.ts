@@ -15,6 +15,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { startServerProcess, type ServerProcess } from "../helpers/process";
 import { copyBinaryTo } from "../helpers/binary";
 import { launchBrowser, isolatedContext } from "../helpers/browser";
+import { axeViolations } from "../helpers/axe";
 import { digitalPdf, SAMPLE_PAGES } from "../helpers/fixtures";
 
 // Callbacks passed to page.evaluate run in the browser; the project's tsconfig has no DOM types.
@@ -102,6 +103,7 @@ describe("dashboard in headless Chromium against the binary", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByRole("heading", { name: "Sign in to LeapOCR" }).waitFor();
     expect(await unlabelled(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await shot("login-1280-light");
     const order = await tabOrder(page, 4);
     expect(order.map((o) => o.name)).toEqual(["a:Skip to content", "input:Email", "input:Password", "button:Sign in"]);
