@@ -122,24 +122,30 @@ export function setCreditLimit(ctx: AppContext, teamId: string, limit: number | 
  * Adds a grant or an adjustment to the ledger. With an idempotency key, a repeat answers the
  * first transaction and grants nothing more (the CLI, the API and Polar orders all use this).
  */
-export function grantCredits(ctx: Pick<AppContext, "db" | "clock">, teamId: string, body: GrantRequest & { metadata?: Record<string, unknown> }, actor: Actor) {
+export function grantCredits(ctx: Pick<AppContext, "db" | "clock">, teamId: string, body: GrantBody, actor: Actor) {
+  const now = ctx.clock();
+  return ctx.db.transaction((tx) => writeGrant(tx, teamId, body, actor, now));
+}
+
+type GrantBody = GrantRequest & { metadata?: Record<string, unknown>; auditMetadata?: Record<string, string | number | boolean | null> };
+type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+/** grantCredits inside the caller's transaction (a Polar order writes its event row beside it). */
+export function writeGrant(tx: Tx, teamId: string, body: GrantBody, actor: Actor, now: number) {
   const kind = body.kind ?? "grant";
   if (kind === "grant" && body.amount <= 0) throw badRequest("A grant must be a positive amount; use kind \"adjustment\" to take credits away.", { field: "amount" });
-  if (!ctx.db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) throw notFound(`Team ${teamId} not found.`);
-  const now = ctx.clock();
+  if (!tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) throw notFound(`Team ${teamId} not found.`);
   const ct = creditTransactions;
-  return ctx.db.transaction((tx) => {
-    if (body.idempotency_key) {
-      const existing = tx.select().from(ct).where(and(eq(ct.teamId, teamId), eq(ct.idempotencyKey, body.idempotency_key))).get();
-      if (existing) return { transaction: existing, created: false };
-    }
-    const id = newId("ctx");
-    tx.insert(ct)
-      .values({ id, teamId, jobId: null, kind, amount: body.amount, description: body.description ?? null, idempotencyKey: body.idempotency_key ?? null, metadataJson: body.metadata ? JSON.stringify(body.metadata) : null, createdAt: now })
-      .run();
-    recordAudit(tx, { teamId, actor, action: kind === "grant" ? "credits.granted" : "credits.adjusted", targetType: "team", targetId: teamId, metadata: { amount: body.amount, transaction_id: id } }, now);
-    return { transaction: tx.select().from(ct).where(eq(ct.id, id)).get()!, created: true };
-  });
+  if (body.idempotency_key) {
+    const existing = tx.select().from(ct).where(and(eq(ct.teamId, teamId), eq(ct.idempotencyKey, body.idempotency_key))).get();
+    if (existing) return { transaction: existing, created: false };
+  }
+  const id = newId("ctx");
+  tx.insert(ct)
+    .values({ id, teamId, jobId: null, kind, amount: body.amount, description: body.description ?? null, idempotencyKey: body.idempotency_key ?? null, metadataJson: body.metadata ? JSON.stringify(body.metadata) : null, createdAt: now })
+    .run();
+  recordAudit(tx, { teamId, actor, action: kind === "grant" ? "credits.granted" : "credits.adjusted", targetType: "team", targetId: teamId, metadata: { amount: body.amount, transaction_id: id, ...body.auditMetadata } }, now);
+  return { transaction: tx.select().from(ct).where(eq(ct.id, id)).get()!, created: true };
 }
 
 export function listTransactions(ctx: AppContext, teamIds: string[], q: TransactionsQuery) {
