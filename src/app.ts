@@ -57,6 +57,7 @@ import { DOCS_CSP, DOCS_PATH, docsPlugin, type DocumentedRoute } from "./modules
 import { API_CSP, securityHeaders } from "./lib/security-headers";
 import { dashboardPlugin } from "./modules/dashboard";
 import { MCP_ROUTE, mcpRoutes } from "./modules/mcp";
+import { POLAR_WEBHOOK_ROUTE, polarBillingRoutes } from "./modules/billing";
 import pkg from "../package.json";
 
 export interface AppDeps {
@@ -193,6 +194,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   bootstrapAdmin(db, config, clock());
   const auditRetention = new AuditRetentionScheduler(ctx);
   const dashboard = dashboardPlugin(ctx);
+  // Polar billing: only when its webhook secret is set (the route does not exist otherwise).
+  const polarBilling = polarBillingRoutes(ctx) ?? new Elysia({ name: "billing.off" });
 
   const app = new Elysia()
     // Request id (X-Request-Id in and out, on every log line of the request) and HTTP metrics.
@@ -205,7 +208,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     })
     // Before any body is read: its declared size (bodyGate), then the route's guard, which
     // authenticates in the parse phase; after parsing, its depth (depthGate), before validation.
-    .onRequest(bodyGate({ maxJsonBytes: config.maxJsonBytes, rawRoutes: [UPLOAD_PART_ROUTE, MCP_ROUTE] }))
+    .onRequest(bodyGate({ maxJsonBytes: config.maxJsonBytes, rawRoutes: [UPLOAD_PART_ROUTE, MCP_ROUTE, POLAR_WEBHOOK_ROUTE] }))
     .onTransform(depthGate)
     .onAfterResponse(({ request, route, set, response }) => {
       const t0 = requestStarts.get(request);
@@ -243,6 +246,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     .use(invitationRoutes(ctx))
     .use(auditRoutes(ctx))
     .use(mcpRoutes(ctx))
+    .use(polarBilling)
     .use(dashboard.app);
 
   return {

@@ -8,6 +8,7 @@ import m4 from "../../drizzle/0004_workspace.sql" with { type: "text" };
 import m5 from "../../drizzle/0005_ops_request_id.sql" with { type: "text" };
 import m6 from "../../drizzle/0006_queue_index.sql" with { type: "text" };
 import m7 from "../../drizzle/0007_invitations.sql" with { type: "text" };
+import m8 from "../../drizzle/0008_polar_events.sql" with { type: "text" };
 
 export const migrationJournal = journal;
 export const migrationSql: Record<string, string> = {
@@ -19,4 +20,5 @@ export const migrationSql: Record<string, string> = {
   "0005_ops_request_id": m5,
   "0006_queue_index": m6,
   "0007_invitations": m7,
+  "0008_polar_events": m8,
 };

@@ -170,6 +170,30 @@ export const creditTransactions = sqliteTable(
   ],
 );
 
+/**
+ * Every verified Polar webhook event (issue 18): the event id (webhook-id) is the primary key,
+ * so a redelivered event is recognised, and a grant is written in the same transaction as its
+ * row. Events that granted nothing (unknown team or product, refunds) are kept with the reason;
+ * a redelivery of those is looked at again, so fixing the config and redelivering grants.
+ */
+export const polarEvents = sqliteTable(
+  "polar_events",
+  {
+    webhookId: text("webhook_id").primaryKey(),
+    type: text("type").notNull(),
+    /** granted | ignored | recorded (a refund, noted without a debit). */
+    outcome: text("outcome").notNull(),
+    reason: text("reason"),
+    orderId: text("order_id"),
+    productId: text("product_id"),
+    teamId: text("team_id"),
+    creditTransactionId: text("credit_transaction_id"),
+    receivedAt: integer("received_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("polar_events_order_idx").on(t.orderId)],
+);
+
 /** Per-team retention, as in the LeapOCR team settings: on by default, 7 days, 0 = right after processing. */
 export const teamSettings = sqliteTable("team_settings", {
   teamId: text("team_id").primaryKey().references(() => teams.id),

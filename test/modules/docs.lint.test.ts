@@ -16,7 +16,8 @@ let dir: string;
 const root = join(import.meta.dir, "../..");
 
 beforeAll(async () => {
-  t = await startTestServer();
+  // The optional Polar billing route is mounted so that it is linted too.
+  t = await startTestServer({ polarWebhookSecret: "whsec_bGludC10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm", polarProducts: "lint-product:10" });
   doc = await (await fetch(`${t.baseUrl}/api/v1/docs/openapi.json`)).json();
   dir = mkdtempSync(join(tmpdir(), "leapocr-lint-"));
   writeFileSync(join(dir, "openapi.json"), JSON.stringify(doc));
@@ -102,6 +103,9 @@ describe("what the linters do not check", () => {
     expect(op("POST /api/v1/ocr/uploads/direct").security).toEqual([{ apiKey: [] }]);
     expect(Object.keys(op("GET /api/v1/organizations/{organization_id}/teams/{team_id}/jobs/{job_id}/pages/{page}/image").responses["200"].content)).toEqual(["image/png"]);
     expect(op("GET /api/v1/ready").responses["503"]).toBeDefined();
+    const polar = op("POST /api/v1/webhooks/polar");
+    expect(polar.security).toEqual([]);
+    expect(Object.keys(polar.requestBody.content)).toEqual(["application/json"]);
     const flow = op("GET /api/v1/organizations/{organization_id}/teams/{team_id}/data-flow").responses["200"].content["application/json"].schema;
     expect(Object.keys(flow.properties)).toEqual(["outside_providers", "models", "storage", "analytics"]);
   });

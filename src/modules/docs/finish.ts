@@ -82,6 +82,23 @@ function documentRawRoutes(paths: Json): void {
       "410": { description: STATUS_TEXT["410"], content: { "application/json": { schema: errorBody } } },
     };
   }
+  const polar = paths["/api/v1/webhooks/polar"]?.post;
+  if (polar) {
+    polar.parameters = ["webhook-id", "webhook-timestamp", "webhook-signature"].map((name) => ({
+      name,
+      in: "header",
+      required: true,
+      schema: { type: "string" },
+      description: { "webhook-id": "The event id: an event is acted on once.", "webhook-timestamp": "Unix seconds; more than 5 minutes from this server's clock is refused.", "webhook-signature": "`v1,<base64 HMAC-SHA256 of id.timestamp.body>`, space-separated when several." }[name],
+    }));
+    polar.requestBody = {
+      required: true,
+      description: "Polar's event exactly as sent (the signature covers these bytes).",
+      content: { "application/json": { schema: { type: "object", properties: { type: { type: "string" }, timestamp: { type: "string" }, data: { type: "object" } }, required: ["type", "data"] } } },
+    };
+    polar.responses["400"].description = "Missing webhook headers, a timestamp more than 5 minutes off, or a body that is not a Polar event.";
+    polar.responses["401"].description = "The signature does not match LEAPOCR_POLAR_WEBHOOK_SECRET.";
+  }
   const ready = paths["/api/v1/ready"]?.get;
   if (ready) {
     ready.responses = {
