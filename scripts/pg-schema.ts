@@ -1,0 +1,90 @@
+/**
+ * Writes src/db/schema-pg.generated.ts: the PostgreSQL tables, generated from the SQLite tables
+ * in src/db/schema.ts, which stay the one description of the data (run by `npm run db:generate`,
+ * before drizzle-kit writes each dialect's migrations).
+ *
+ * Why generated from the SQLite schema rather than a third, shared description: schema.ts is
+ * what every feature already edits and what drizzle-kit reads for SQLite; deriving the other
+ * dialect from it keeps one place to change and leaves nothing to keep in step by hand.
+ * test/db/schema-dialects.test.ts fails when this file is stale, when the two row types differ,
+ * and when the migrations of the two dialects do not build the same tables.
+ *
+ * Types: text -> text; integer -> bigint (number mode; SQLite integers are 64-bit and times are
+ * unix milliseconds; an INTEGER PRIMARY KEY becomes an identity, as the rowid numbers a row left
+ * without one); integer in boolean mode -> boolean; real -> double precision. Any other
+ * column kind, an SQL default or a partial index stops the generator: map it here first.
+ */
+import { getTableColumns, is, type Column } from "drizzle-orm";
+import { getTableConfig, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { join } from "node:path";
+import * as sqlite from "../src/db/schema";
+
+const TYPES: Record<string, (name: string) => string> = {
+  SQLiteText: (n) => `text(${JSON.stringify(n)})`,
+  SQLiteInteger: (n) => `bigint(${JSON.stringify(n)}, { mode: "number" })`,
+  SQLiteBoolean: (n) => `boolean(${JSON.stringify(n)})`,
+  SQLiteReal: (n) => `doublePrecision(${JSON.stringify(n)})`,
+};
+
+export function renderPgSchema(): string {
+  const tables = (Object.entries(sqlite) as [string, unknown][]).filter((e): e is [string, SQLiteTable] => is(e[1], SQLiteTable));
+  const varOf = new Map<unknown, string>(tables.map(([name, t]) => [t, name]));
+  const used = new Set<string>(["pgTable"]);
+  const out: string[] = [];
+  for (const [varName, table] of tables) {
+    const config = getTableConfig(table);
+    const keyOf = new Map<Column, string>(Object.entries(getTableColumns(table)).map(([k, c]) => [c as Column, k]));
+    const lines: string[] = [];
+    for (const [key, col] of Object.entries(getTableColumns(table))) {
+      const type = TYPES[col.columnType];
+      if (!type) throw new Error(`${config.name}.${col.name}: no PostgreSQL mapping for ${col.columnType} (scripts/pg-schema.ts)`);
+      used.add(/^(\w+)\(/.exec(type(""))![1]!);
+      let def = type(col.name);
+      if (col.primary) def += ".primaryKey()";
+      else if (col.notNull) def += ".notNull()";
+      // SQLite's INTEGER PRIMARY KEY is the rowid: a number given when the insert leaves it out.
+      if (col.primary && col.columnType === "SQLiteInteger" && col.hasDefault && col.default === undefined) def += ".generatedByDefaultAsIdentity()";
+      else if (col.hasDefault) {
+        if (col.default === undefined || (typeof col.default === "object" && col.default !== null))
+          throw new Error(`${config.name}.${col.name}: only literal defaults can be carried to PostgreSQL`);
+        def += `.default(${JSON.stringify(col.default)})`;
+      }
+      const fk = config.foreignKeys.find((f) => f.reference().columns.length === 1 && f.reference().columns[0] === col);
+      if (fk) {
+        const ref = fk.reference();
+        const target = varOf.get(ref.foreignTable);
+        const targetKey = Object.entries(getTableColumns(ref.foreignTable)).find(([, c]) => c === ref.foreignColumns[0])?.[0];
+        if (!target || !targetKey) throw new Error(`${config.name}.${col.name}: references a table outside schema.ts`);
+        const actions = [fk.onDelete && `onDelete: ${JSON.stringify(fk.onDelete)}`, fk.onUpdate && `onUpdate: ${JSON.stringify(fk.onUpdate)}`].filter(Boolean);
+        def += `.references(() => ${target}.${targetKey}${actions.length ? `, { ${actions.join(", ")} }` : ""})`;
+      }
+      lines.push(`  ${key}: ${def},`);
+    }
+    if (config.foreignKeys.some((f) => f.reference().columns.length !== 1)) throw new Error(`${config.name}: composite foreign keys are not mapped`);
+    if (config.primaryKeys.length || config.uniqueConstraints.length || config.checks.length)
+      throw new Error(`${config.name}: table-level primary keys, unique constraints and checks are not mapped`);
+    const indexes = config.indexes.map((i) => {
+      if (i.config.where) throw new Error(`${config.name}: partial index ${i.config.name} is not mapped`);
+      const fn = i.config.unique ? "uniqueIndex" : "index";
+      used.add(fn);
+      const cols = i.config.columns.map((c) => `t.${keyOf.get(c as Column)}`).join(", ");
+      return `${fn}(${JSON.stringify(i.config.name)}).on(${cols})`;
+    });
+    const extra = indexes.length ? `, (t) => [\n  ${indexes.join(",\n  ")},\n]` : "";
+    out.push(`export const ${varName} = pgTable(${JSON.stringify(config.name)}, {\n${lines.join("\n")}\n}${extra});`);
+  }
+  return [
+    "// Generated by scripts/pg-schema.ts from src/db/schema.ts (npm run db:generate). Do not edit.",
+    `import { ${[...used].sort().join(", ")} } from "drizzle-orm/pg-core";`,
+    "",
+    out.join("\n\n"),
+    "",
+  ].join("\n");
+}
+
+export const PG_SCHEMA_FILE = join(import.meta.dir, "../src/db/schema-pg.generated.ts");
+
+if (import.meta.main) {
+  await Bun.write(PG_SCHEMA_FILE, renderPgSchema());
+  console.log(`wrote ${PG_SCHEMA_FILE}`);
+}
