@@ -6,7 +6,7 @@
 import { Elysia } from "elysia";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import { ConfigError, type Config } from "./config";
+import { ConfigError, sqliteDatabaseFile, type Config } from "./config";
 import type { AppContext } from "./context";
 import { openDatabase, type Db } from "./db/client";
 import { migrate } from "./db/migrate";
@@ -128,7 +128,7 @@ function createStorage(config: Config, signingKey: string): StoragePort {
 export function createApp(config: Config, deps: AppDeps = {}) {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? Date.now;
-  const dbPath = join(config.dataDir, "leapocr.db");
+  const dbPath = sqliteDatabaseFile(config);
   const loosened = [...(ensurePrivateDir(config.dataDir) ? [config.dataDir] : []), ...ensurePrivateDatabase(dbPath)];
   if (loosened.length > 0) logger.warn("others could read the data directory: their access is taken off", { paths: loosened });
   const db = openDatabase(dbPath);

@@ -31,6 +31,7 @@ export const SETTINGS = {
   port: { flag: "port", env: "LEAPOCR_PORT", help: "HTTP port (0 picks a free one)", default: 8080, schema: int(0, 65535) },
   host: { flag: "host", env: "LEAPOCR_HOST", help: "Address to listen on", default: "0.0.0.0", schema: str() },
   dataDir: { flag: "data-dir", env: "LEAPOCR_DATA_DIR", help: "Directory for the database and stored files", default: "./data", schema: str() },
+  databaseUrl: { flag: "database-url", env: "LEAPOCR_DATABASE_URL", help: "PostgreSQL URL for several replicas: not supported yet (only the job store runs on PostgreSQL so far), so the server refuses to start with it; unset, the database is SQLite in the data directory", default: "", schema: str() },
   publicUrl: { flag: "public-url", env: "LEAPOCR_PUBLIC_URL", help: "External base URL used in upload URLs (default: taken from the request's Host)", default: "", schema: str() },
   bootstrapApiKey: { flag: "bootstrap-api-key", env: "LEAPOCR_BOOTSTRAP_API_KEY", help: "At first start, use this exact key as the default team's first API key", default: "", schema: str() },
   maxFileBytes: { flag: "max-file-bytes", env: "LEAPOCR_MAX_FILE_BYTES", help: "Largest accepted upload in bytes", default: 200 * 1024 * 1024, schema: int(1) },
@@ -93,6 +94,23 @@ export const SETTINGS = {
 export type Config = { [K in keyof typeof SETTINGS]: v.InferOutput<(typeof SETTINGS)[K]["schema"]> };
 
 export class ConfigError extends Error {}
+
+/**
+ * The SQLite file in the data directory, which every command that opens the database asks for.
+ * A PostgreSQL URL is refused rather than ignored: only the job store runs on PostgreSQL so far
+ * (issue 16), and a server that kept its data in a local SQLite file while its operator believed
+ * it shared a PostgreSQL database with other replicas would split their state without a word.
+ */
+export function sqliteDatabaseFile(config: Pick<Config, "dataDir" | "databaseUrl">): string {
+  if (config.databaseUrl) {
+    throw new ConfigError(
+      "LEAPOCR_DATABASE_URL (--database-url) is set, but PostgreSQL is not yet supported for the whole server: only its job store runs on " +
+        "PostgreSQL so far; users, keys, templates, webhooks and audit still live in SQLite. Unset it to run on SQLite in the data directory (" +
+        `${config.dataDir}).`,
+    );
+  }
+  return resolve(config.dataDir, "leapocr.db");
+}
 
 /** Parses `--name value`, `--name=value` and bare boolean `--name` flags. */
 export function parseFlags(argv: string[]): { flags: Record<string, string>; rest: string[] } {

@@ -7,7 +7,7 @@
 import { Database } from "bun:sqlite";
 import { chmodSync, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { ConfigError, loadConfig } from "../config";
+import { ConfigError, loadConfig, sqliteDatabaseFile } from "../config";
 
 export interface BackupSummary {
   file: string;
@@ -58,6 +58,7 @@ export async function runBackup(args: string[], flags: Record<string, string>): 
   const target = args[0];
   if (!target || args.length > 1) throw new ConfigError("Usage: leapocr backup <file> [--data-dir DIR]");
   const config = loadConfig(flags);
+  sqliteDatabaseFile(config); // a PostgreSQL URL is refused: there is no SQLite file of it to copy
   const s = backupDatabase(config.dataDir, target);
   console.log(
     `backup: ${s.file} (${(s.bytes / 1024 / 1024).toFixed(1)} MB, ${s.jobs} jobs, schema at migration ${s.migrations}) in ${s.seconds.toFixed(2)} s`,

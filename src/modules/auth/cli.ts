@@ -3,8 +3,7 @@
  * server, writing to the same database. Secrets are printed once on stdout and never stored.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../config";
+import { ConfigError, loadConfig, sqliteDatabaseFile } from "../../config";
 import { openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { recordAudit } from "../audit/service";
@@ -32,7 +31,7 @@ export async function runCli(command: string, args: string[], flags: Record<stri
   for (const [k, v] of Object.entries(flags)) (own.includes(k) ? mine : rest)[k] = v;
   const config = loadConfig(rest, env);
   mkdirSync(config.dataDir, { recursive: true });
-  const db = openDatabase(join(config.dataDir, "leapocr.db"));
+  const db = openDatabase(sqliteDatabaseFile(config));
   try {
     migrate(db);
     const now = Date.now();

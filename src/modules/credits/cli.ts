@@ -6,9 +6,8 @@
  *   leapocr credits balance [--team <id>]
  *   leapocr credits limit --team <id> --limit N|none
  */
-import { join } from "node:path";
 import { mkdirSync } from "node:fs";
-import { ConfigError, loadConfig } from "../../config";
+import { ConfigError, loadConfig, sqliteDatabaseFile } from "../../config";
 import { openDatabase } from "../../db/client";
 import { migrate } from "../../db/migrate";
 import { ApiError } from "../../lib/errors";
@@ -30,7 +29,7 @@ export async function runCreditsCli(command: string | undefined, flags: Record<s
   for (const [k, v] of Object.entries(flags)) (OWN_FLAGS.includes(k) ? own : rest)[k] = v;
   const config = loadConfig(rest);
   mkdirSync(config.dataDir, { recursive: true });
-  const db = openDatabase(join(config.dataDir, "leapocr.db"));
+  const db = openDatabase(sqliteDatabaseFile(config));
   try {
     migrate(db);
     const ctx = { db, clock: Date.now, config } as unknown as AppContext;
