@@ -1,17 +1,24 @@
 /**
- * The worker loop: splits queued jobs into pages, then reads pages through their model's
- * routes, at most `concurrency` at a time. Pages are the unit of work and of failure: a page
- * that fails is recorded with its reason and the job goes on.
+ * The worker loop: takes work from the job store, at most `concurrency` at a time, and hands it
+ * to the part that does it (src/pipeline/work/): splitting a queued job into pages, reading a
+ * page, and (from the page that ends a job) finishing it with the structured extraction. Lease
+ * keeping and the documents open in this process are shared by the parts.
  */
-import { hostname } from "node:os";
-import type { JobStore, ClaimedPage, ClaimedJob, ExtractionOutcome } from "../ports/job-store";
+import type { JobStore } from "../ports/job-store";
 import type { StoragePort } from "../ports/storage";
-import { isObjectFormat, RouteError, StepFailedError, type ModelCatalog, type PageRequest } from "../ports/model";
-import { runPageSteps, runPerPageStructuredStep, runStructuredStep } from "./steps";
-import { withFields, type Logger } from "../lib/logger";
-import { FetchError } from "../lib/url-fetch";
-import { IngestError, sniffDocumentType, type DocumentType } from "./ingest";
-import { DocumentError, openDocument, type DocumentLimits, type OpenedDocument } from "./document";
+import type { ModelCatalog } from "../ports/model";
+import type { Logger } from "../lib/logger";
+import type { DocumentLimits } from "./document";
+import type { RunnerObserver, WorkContext } from "./work/context";
+import { LeaseKeeper, isOwnerAlive } from "./work/leases";
+import { OpenDocuments } from "./work/documents";
+import { splitJob } from "./work/split";
+import { processPage } from "./work/pages";
+import { finishJob } from "./work/extraction";
+
+export { sourceKey } from "./work/documents";
+export { makeOwnerId, isOwnerAlive } from "./work/leases";
+export type { RunnerObserver } from "./work/context";
 
 export interface RunnerOptions {
   store: JobStore;
@@ -29,60 +36,41 @@ export interface RunnerOptions {
   observer?: RunnerObserver;
 }
 
-export interface RunnerObserver {
-  pageStarted(): void;
-  /** released: given back unfinished at shutdown, for the next process to take. */
-  pageEnded(outcome: "completed" | "failed" | "released", seconds: number): void;
-}
-
-export const sourceKey = (jobId: string) => `jobs/${jobId}/source`;
-
-/** Lease owners name host, pid and start so a restart can tell a dead owner from a live one. */
-export function makeOwnerId(): string {
-  return `${hostname()}:${process.pid}:${Date.now().toString(36)}`;
-}
-
-export function isOwnerAlive(owner: string, self: string): boolean {
-  if (owner === self) return true;
-  const [host, pid] = owner.split(":");
-  if (host !== hostname()) return true; // another machine: wait for its lease to expire
-  try {
-    process.kill(Number(pid), 0);
-    return Number(pid) !== process.pid; // our pid with another start time: a previous life of this process
-  } catch {
-    return false;
-  }
-}
-
 export class PipelineRunner {
-  readonly owner = makeOwnerId();
+  private readonly ctx: WorkContext;
   private running = false;
   private inFlight = new Set<Promise<void>>();
   private wakeUp: (() => void) | null = null;
-  private docs = new Map<string, Promise<OpenedDocument>>();
   private loopDone: Promise<void> | null = null;
-  /** Work this process holds a lease on, so that shutdown can give back what did not finish. */
-  private pagesHeld = new Map<string, { page: ClaimedPage; started: number }>();
-  private splitsHeld = new Set<string>();
-  private extractionsHeld = new Set<string>();
   private pagesNext = false;
   private wokenWhileBusy = false;
-  private stopped = false;
 
-  constructor(private readonly o: RunnerOptions) {}
+  constructor(private readonly o: RunnerOptions) {
+    const leases = new LeaseKeeper({
+      store: o.store,
+      leaseMs: o.leaseMs,
+      logger: o.logger,
+      observer: o.observer && { pageReleased: (seconds) => o.observer!.pageEnded("released", seconds) },
+    });
+    this.ctx = { ...o, leases, documents: new OpenDocuments(o.storage, o.limits) };
+  }
+
+  get owner(): string {
+    return this.ctx.leases.owner;
+  }
 
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
     const reclaimed = await this.o.store.reclaimLeases((owner) => isOwnerAlive(owner, this.owner));
     if (reclaimed > 0) this.o.logger.info("reclaimed leases left by a previous process", { count: reclaimed });
-    for (const job of await this.o.store.jobsAwaitingFinish()) void this.finish(job.id, job.model, job.format);
+    for (const job of await this.o.store.jobsAwaitingFinish()) void finishJob(this.ctx, job);
     this.loopDone = this.loop();
   }
 
   /** Pages being read right now. */
   get pagesInFlight(): number {
-    return this.pagesHeld.size;
+    return this.ctx.leases.pagesHeld;
   }
 
   /**
@@ -98,21 +86,9 @@ export class PipelineRunner {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise<void>((r) => (timer = setTimeout(r, deadlineMs)))]);
     clearTimeout(timer);
-    this.stopped = true;
-    const released = { pages: 0, jobs: 0, extractions: 0 };
-    for (const { page, started } of this.pagesHeld.values()) {
-      await this.o.store.releasePage(page.pageId, this.owner);
-      this.o.observer?.pageEnded("released", (performance.now() - started) / 1000);
-      released.pages++;
-    }
-    for (const jobId of this.splitsHeld) if (await this.o.store.releaseJob(jobId, this.owner)) released.jobs++;
-    for (const jobId of this.extractionsHeld) if (await this.o.store.releaseExtraction(jobId, this.owner)) released.extractions++;
-    this.pagesHeld.clear();
-    this.splitsHeld.clear();
-    this.extractionsHeld.clear();
-    if (released.pages + released.jobs + released.extractions > 0) this.o.logger.info("released unfinished work for the next start", released);
-    for (const doc of this.docs.values()) void doc.then((d) => d.close()).catch(() => {});
-    this.docs.clear();
+    const released = await this.ctx.leases.releaseAll();
+    if (released.pages + released.jobs + released.extractions > 0) this.o.logger.info("released unfinished work for the next start", { ...released });
+    this.ctx.documents.closeAll();
   }
 
   /** New work has arrived: look for it now rather than at the next poll. */
@@ -156,192 +132,25 @@ export class PipelineRunner {
   /**
    * Splitting and page work take turns, and splits hold at most half the slots: with a deep
    * queue of new jobs, always splitting first would leave the pages of split jobs waiting.
+   * Answers the work started (wrapped: awaiting a bare promise here would wait for the work itself).
    */
-  /** The work started (wrapped: awaiting a bare promise here would wait for the work itself). */
   private async takeWork(): Promise<{ work: Promise<void> } | null> {
-    const maySplit = this.splitsHeld.size < Math.max(1, Math.floor(this.o.concurrency / 2));
+    const { store, leases } = this.ctx;
+    const maySplit = leases.splitsHeld < Math.max(1, Math.floor(this.o.concurrency / 2));
     const pagesFirst = this.pagesNext || !maySplit;
     this.pagesNext = !this.pagesNext;
     if (pagesFirst) {
-      const page = await this.o.store.claimNextPage(this.owner, this.o.leaseMs);
-      if (page) return { work: this.processPage(page) };
+      const page = await store.claimNextPage(leases.owner, this.o.leaseMs);
+      if (page) return { work: processPage(this.ctx, page) };
     }
     if (maySplit) {
-      const job = await this.o.store.claimJobToSplit(this.owner, this.o.leaseMs);
-      if (job) return { work: this.split(job) };
+      const job = await store.claimJobToSplit(leases.owner, this.o.leaseMs);
+      if (job) return { work: splitJob(this.ctx, job) };
     }
     if (!pagesFirst) {
-      const page = await this.o.store.claimNextPage(this.owner, this.o.leaseMs);
-      if (page) return { work: this.processPage(page) };
+      const page = await store.claimNextPage(leases.owner, this.o.leaseMs);
+      if (page) return { work: processPage(this.ctx, page) };
     }
     return null;
   }
-
-  private async split(job: ClaimedJob): Promise<void> {
-    const log = withFields(this.o.logger, { job_id: job.id, request_id: job.requestId ?? undefined });
-    this.splitsHeld.add(job.id);
-    try {
-      let bytes = await this.o.storage.get(sourceKey(job.id));
-      if (!bytes && job.source === "url" && job.sourceUrl) {
-        bytes = await this.o.fetchDocument(job.sourceUrl);
-        await this.o.storage.put(sourceKey(job.id), bytes);
-      }
-      if (!bytes) throw new IngestError("The uploaded file is missing; upload the document again.");
-      if (bytes.length > this.o.limits.maxFileBytes) {
-        throw new IngestError(`The file is ${bytes.length} bytes; this server accepts at most ${this.o.limits.maxFileBytes}.`);
-      }
-      const type = sniffDocumentType(bytes);
-      const doc = await this.openDoc(job.id, bytes, type);
-      if (doc.pageCount === 0) throw new DocumentError("The document has no pages.");
-      if (this.stopped) return;
-      if (!(await this.o.store.pagesReady(job.id, this.owner, doc.pageCount, type, bytes.length))) {
-        this.dropDoc(job.id);
-        // Deleted while we were fetching or opening it: leave no file behind.
-        if (!(await this.o.store.jobOptions(job.id))) await this.o.storage.deletePrefix(`jobs/${job.id}`);
-        return;
-      }
-      log.info("job split into pages", { pages: doc.pageCount, type, bytes: bytes.length });
-    } catch (err) {
-      this.dropDoc(job.id);
-      if (this.stopped) return;
-      const message = userMessage(err);
-      if (!(err instanceof IngestError || err instanceof DocumentError || err instanceof FetchError)) {
-        log.error("job split failed", { error: String(err) });
-      } else log.info("job failed", { reason: "unreadable document" });
-      if (await this.o.store.failJob(job.id, this.owner, message)) this.o.onJobFinished?.(job.id);
-    } finally {
-      this.splitsHeld.delete(job.id);
-    }
-  }
-
-  private openDoc(jobId: string, bytes: Uint8Array, type: DocumentType): Promise<OpenedDocument> {
-    const opened = openDocument(bytes, type, this.o.limits);
-    this.docs.set(jobId, opened);
-    opened.catch(() => this.docs.delete(jobId));
-    return opened;
-  }
-
-  private async docFor(jobId: string, type: string | null): Promise<OpenedDocument> {
-    const cached = this.docs.get(jobId);
-    if (cached) return cached;
-    const bytes = await this.o.storage.get(sourceKey(jobId));
-    if (!bytes) throw new DocumentError("The uploaded file is missing from storage.");
-    return this.openDoc(jobId, bytes, (type ?? sniffDocumentType(bytes)) as DocumentType);
-  }
-
-  private dropDoc(jobId: string): void {
-    const doc = this.docs.get(jobId);
-    this.docs.delete(jobId);
-    void doc?.then((d) => d.close()).catch(() => {});
-  }
-
-  private async processPage(page: ClaimedPage): Promise<void> {
-    const { store } = this.o;
-    const started = performance.now();
-    this.pagesHeld.set(page.pageId, { page, started });
-    this.o.observer?.pageStarted();
-    const renew = setInterval(() => {
-      if (!this.stopped) void store.renewPageLease(page.pageId, this.owner, this.o.leaseMs).catch((err) => this.o.logger.error("renewing a page lease failed", { error: String(err) }));
-    }, Math.max(1000, this.o.leaseMs / 3));
-    let options: Awaited<ReturnType<JobStore["jobOptions"]>> = null;
-    let outcome: "completed" | "failed" = "completed";
-    let logger = this.o.logger;
-    try {
-      options = await store.jobOptions(page.jobId);
-      logger = withFields(this.o.logger, { job_id: page.jobId, request_id: options?.requestId ?? undefined });
-      if (!options) return; // deleted while queued
-      const model = this.o.models.get(options.model);
-      if (!model) throw new DocumentError(`The model "${options.model}" is no longer configured on this server.`);
-      const doc = await this.docFor(page.jobId, options.detectedType);
-      const request: PageRequest = {
-        format: options.format,
-        extractBoundingBoxes: options.extractBoundingBoxes,
-        instructions: options.instructions ?? undefined,
-        schema: options.schemaJson ? (JSON.parse(options.schemaJson) as Record<string, unknown>) : undefined,
-      };
-      const output = await runPageSteps(model, this.o.models.executor, doc.page(page.pageNumber), request, { jobId: page.jobId, logger });
-      if (this.stopped) return; // released at shutdown: the next process reads it again
-      await store.completePage(page, this.owner, {
-        result: output.markdown,
-        confidence: output.confidence ?? null,
-        width: output.width,
-        height: output.height,
-        boundingBoxesJson: output.blocks ? JSON.stringify(output.blocks) : null,
-        route: output.route,
-        inputTokens: output.usage?.inputTokens ?? null,
-        outputTokens: output.usage?.outputTokens ?? null,
-      });
-      logger.debug("page done", { page: page.pageNumber, route: output.route, ms: Math.round(performance.now() - started) });
-    } catch (err) {
-      if (this.stopped) return;
-      outcome = "failed";
-      logger.warn("page failed", { page: page.pageNumber, error: String(err) });
-      await store.failPage(page, this.owner, userMessage(err));
-    } finally {
-      clearInterval(renew);
-      if (this.pagesHeld.delete(page.pageId) && options) this.o.observer?.pageEnded(outcome, (performance.now() - started) / 1000);
-    }
-    if (options && !this.stopped) await this.finish(page.jobId, options.model, options.format, options.requestId);
-  }
-
-  /**
-   * Ends a job whose pages are all done. Markdown jobs finish at once; structured jobs first run
-   * the document-level extraction (one process, under a lease), then finish with its object or
-   * its reason.
-   */
-  private async finish(jobId: string, modelName: string, format: string, requestId?: string | null): Promise<void> {
-    const { store } = this.o;
-    const logger = withFields(this.o.logger, { job_id: jobId, request_id: requestId ?? undefined });
-    const model = this.o.models.get(modelName);
-    const creditsPerPage = model?.creditsPerPage ?? 0;
-    if (!isObjectFormat(format)) {
-      if (await store.finishJobIfDone(jobId, creditsPerPage)) {
-        this.dropDoc(jobId);
-        logger.info("job finished");
-        this.o.onJobFinished?.(jobId);
-      }
-      return;
-    }
-    if (!(await store.claimExtraction(jobId, this.owner, this.o.leaseMs))) return;
-    this.extractionsHeld.add(jobId);
-    this.dropDoc(jobId);
-    const renew = setInterval(() => {
-      if (!this.stopped) void store.claimExtraction(jobId, this.owner, this.o.leaseMs).catch((err) => logger.error("renewing an extraction lease failed", { error: String(err) }));
-    }, Math.max(1000, this.o.leaseMs / 3));
-    let outcome: ExtractionOutcome;
-    try {
-      const options = await store.jobOptions(jobId);
-      const pages = await store.pageTexts(jobId);
-      if (!options) throw new DocumentError("The job was deleted.");
-      if (!model) throw new DocumentError(`The model "${modelName}" is no longer configured on this server.`);
-      if (pages.length === 0) throw new DocumentError("No page could be read, so nothing was extracted.");
-      const schema = options.schemaJson ? (JSON.parse(options.schemaJson) as Record<string, unknown>) : undefined;
-      const input = { pages, schema, instructions: options.instructions ?? undefined };
-      // per_page_structured stores one entry per page ({page, value} or {page, error}); structured one object.
-      const out =
-        format === "per_page_structured"
-          ? await runPerPageStructuredStep(model, this.o.models.executor, input, { jobId }).then((r) => ({ value: r.entries, usage: r.usage }))
-          : await runStructuredStep(model, this.o.models.executor, input, { jobId });
-      outcome = { resultJson: JSON.stringify(out.value), inputTokens: out.usage?.inputTokens ?? null, outputTokens: out.usage?.outputTokens ?? null };
-    } catch (err) {
-      logger.warn("structured extraction failed", { error: String(err) });
-      outcome = { error: userMessage(err) };
-    } finally {
-      clearInterval(renew);
-    }
-    if (this.stopped) return;
-    this.extractionsHeld.delete(jobId);
-    if (await store.finishExtraction(jobId, this.owner, outcome, creditsPerPage)) {
-      logger.info("job finished");
-      this.o.onJobFinished?.(jobId);
-    }
-  }
-}
-
-function userMessage(err: unknown): string {
-  // Model failures say which route failed and why (HTTP status, timeout, the validator's message).
-  if (err instanceof RouteError || err instanceof StepFailedError) return err.message;
-  if (err instanceof IngestError || err instanceof DocumentError || err instanceof FetchError) return err.message;
-  if (err instanceof Error && err.name === "PdfError") return err.message;
-  return "Processing failed because of an internal error; try again, and contact the operator if it persists.";
 }
