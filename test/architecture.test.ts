@@ -43,3 +43,54 @@ test("ports and lib import only themselves; adapters only ports, lib, db and the
   }
   expect(wrong).toEqual([]);
 });
+
+/** Every import of a file, bare packages included (e.g. "bun:sqlite", "drizzle-orm"). */
+function packagesOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/(?:from\s+|import\s*\(\s*)["']([^."'][^"']*)["']/g)].map((m) => m[1]!);
+}
+
+test("the pipeline reaches job state only through the JobStore port: no database module, driver or ORM", () => {
+  const wrong: string[] = [];
+  for (const file of sourceFiles(join(SRC, "pipeline"))) {
+    const from = relative(SRC, file);
+    for (const to of importsOf(file)) if (layer(to) === "db") wrong.push(`${from} -> ${to}`);
+    for (const pkg of packagesOf(file)) if (pkg === "bun:sqlite" || pkg.startsWith("drizzle-orm") || pkg === "bun:sql") wrong.push(`${from} -> ${pkg}`);
+  }
+  expect(wrong).toEqual([]);
+});
+
+/** A file's static imports that load code (not `import type`, not lazy `import()`), as paths under src/. */
+function loadedImportsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specs = [...text.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?from\s+["'](\.{1,2}\/[^"']+)["']/gm)].map((m) => m[1]!);
+  return specs.map((s) => relative(SRC, resolve(dirname(file), s)));
+}
+
+test("no import cycles between source files at load time (type-only imports are erased; import() loads lazily, on purpose)", () => {
+  const known = new Set(sourceFiles(SRC).map((f) => relative(SRC, f).replace(/\.ts$/, "")));
+  const resolveModule = (p: string) => {
+    const bare = p.replace(/\.ts$/, "");
+    return known.has(bare) ? bare : known.has(`${bare}/index`) ? `${bare}/index` : null;
+  };
+  const graph = new Map<string, string[]>();
+  for (const file of sourceFiles(SRC)) {
+    graph.set(relative(SRC, file).replace(/\.ts$/, ""), loadedImportsOf(file).map(resolveModule).filter((x): x is string => x !== null));
+  }
+  const cycles: string[] = [];
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, "open");
+    path.push(node);
+    for (const next of graph.get(node) ?? []) {
+      if (state.get(next) === "open") cycles.push([...path.slice(path.indexOf(next)), next].join(" -> "));
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(node, "done");
+  };
+  for (const node of [...graph.keys()].sort()) if (!state.has(node)) visit(node);
+  expect(graph.get("pipeline/runner")).toContain("pipeline/work/split"); // the graph is read at all
+  expect(cycles).toEqual([]);
+});
