@@ -10,6 +10,21 @@ import { resolve } from "node:path";
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   v.pipe(v.unknown(), v.transform(Number), v.number(), v.integer(), v.minValue(min), v.maxValue(max));
 const str = () => v.pipe(v.unknown(), v.transform(String), v.string());
+/** Empty, or a link a browser can open: http(s) for a page, mailto: for an address. */
+const link = () =>
+  v.pipe(
+    str(),
+    v.trim(),
+    v.check((s) => {
+      if (s === "") return true;
+      try {
+        const u = new URL(s);
+        return (u.protocol === "https:" || u.protocol === "http:") ? u.hostname !== "" : u.protocol === "mailto:" && u.pathname.includes("@");
+      } catch {
+        return false;
+      }
+    }, "must be an https://, http:// or mailto: link"),
+  );
 const bool = () =>
   v.pipe(
     v.unknown(),
@@ -86,6 +101,7 @@ export const SETTINGS = {
   webhookPollMs: { flag: "webhook-poll-ms", env: "LEAPOCR_WEBHOOK_POLL_MS", help: "How often the webhook dispatcher looks for due deliveries (new events wake it at once)", default: 1000, schema: int(10, 60_000) },
   polarWebhookSecret: { flag: "polar-webhook-secret", env: "LEAPOCR_POLAR_WEBHOOK_SECRET", help: "Polar billing: the webhook secret of an endpoint pointing at /api/v1/webhooks/polar; unset, that route does not exist (prefer the environment variable to the flag)", default: "", schema: str() },
   polarProducts: { flag: "polar-products", env: "LEAPOCR_POLAR_PRODUCTS", help: "Polar billing: credits granted per paid order of each product, as <product id>:<credits> pairs, comma-separated", default: "", schema: str() },
+  supportUrl: { flag: "support-url", env: "LEAPOCR_SUPPORT_URL", help: "Support or booking link (https:// page or mailto:) shown in the dashboard's help menu; unset, no such link. Never requested by the server", default: "", schema: link() },
   posthogKey: { flag: "posthog-key", env: "LEAPOCR_POSTHOG_KEY", help: "PostHog project key: the dashboard loads PostHog only when set (no tracking code at all otherwise)", default: "", schema: str() },
   posthogHost: { flag: "posthog-host", env: "LEAPOCR_POSTHOG_HOST", help: "PostHog API host for the dashboard snippet (EU: https://eu.i.posthog.com, or your own proxy)", default: "https://us.i.posthog.com", schema: str() },
   gaMeasurementId: { flag: "ga-measurement-id", env: "LEAPOCR_GA_MEASUREMENT_ID", help: "Google Analytics 4 measurement id (G-XXXX): the dashboard loads gtag only when set", default: "", schema: str() },

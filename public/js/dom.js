@@ -89,3 +89,29 @@ export function download(name, text, type) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
+
+/**
+ * Puts text on the clipboard. The Clipboard API exists only on secure origins (https or this
+ * machine); a server reached over plain http on a LAN gets the older copy command instead.
+ */
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) return await navigator.clipboard.writeText(text);
+  } catch {}
+  const ta = h("textarea", { readonly: true, "aria-hidden": "true", style: "position:fixed;left:-9999px;top:0" }, text);
+  document.body.append(ta);
+  ta.select();
+  const ok = document.execCommand("copy");
+  ta.remove();
+  if (!ok) throw new Error("The browser refused to copy: select the text and copy it.");
+}
+
+/** A "Copy" button for `text`; `what` names it for screen readers ("Copy team id") and in the toast. */
+export function copyButton(text, what, label = "Copy") {
+  return h("button", {
+    type: "button",
+    class: "secondary copy",
+    "aria-label": `${label} ${what}`,
+    onclick: () => copyText(text).then(() => toast(`Copied ${what}.`), (err) => toast(err.message)),
+  }, label);
+}

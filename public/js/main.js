@@ -6,6 +6,7 @@ import { api, session, setUnauthorizedHandler } from "./api.js";
 import { closeEvents, setStreamEndedHandler } from "./events.js";
 import { route, render, navigate } from "./router.js";
 import { h, toast } from "./dom.js";
+import { drawHelp, initHelp } from "./help.js";
 
 const views = {
   login: () => import("./views/login.js"),
@@ -56,6 +57,7 @@ function drawTeamMenu() {
   menu.disabled = session.teams.length < 2;
   document.getElementById("team-field").hidden = session.teams.length === 0;
   document.getElementById("who").textContent = `${session.user.email}${session.team ? ` (${session.team.role})` : ""}`;
+  drawHelp();
 }
 
 /** The team this user picked last in this browser (kept per user). */
@@ -146,6 +148,7 @@ async function boot() {
     signedOut();
     navigate("#/login");
   });
+  initHelp();
   const toggle = document.getElementById("menu-toggle");
   toggle.addEventListener("click", () => {
     const open = document.getElementById("nav").classList.toggle("open");

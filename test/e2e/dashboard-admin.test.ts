@@ -17,7 +17,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -26,6 +26,7 @@ import { copyBinaryTo } from "../helpers/binary";
 import { startServerProcess, type ServerProcess } from "../helpers/process";
 import { launchBrowser, isolatedContext } from "../helpers/browser";
 import { TEST_API_KEY } from "../helpers/app";
+import { axeViolations } from "../helpers/axe";
 
 // Callbacks passed to page.evaluate run in the browser; the project's tsconfig has no DOM types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -36,6 +37,8 @@ const dir = mkdtempSync(join(tmpdir(), "leapocr-dashboard-admin-"));
 const OWNER = { email: "owner@example.com", password: "a long enough passphrase" };
 const MEMBER = { email: "vera@example.com", name: "Vera Member", password: "vera's own long passphrase" };
 const MODEL = "loopback-vlm";
+const SUPPORT_URL = "https://support.example.invalid/book-a-call";
+const shots = join(import.meta.dir, "../../test-output/screenshots");
 const SCHEMA = {
   type: "object",
   properties: { invoice_number: { type: "string" }, total: { type: "number" }, lines: { type: "array", items: { type: "object", properties: { item: { type: "string" } } } } },
@@ -72,6 +75,7 @@ async function signIn(p: Page, email: string, password: string) {
 }
 
 beforeAll(async () => {
+  mkdirSync(shots, { recursive: true });
   receiver = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -99,6 +103,8 @@ beforeAll(async () => {
       LEAPOCR_ADMIN_PASSWORD: OWNER.password,
       LEAPOCR_URL_ALLOW_HOSTS: "127.0.0.1",
       LEAPOCR_CONFIG: join(dir, "models.json"),
+      // A support link on a name that cannot resolve: the page may show it, never fetch it.
+      LEAPOCR_SUPPORT_URL: SUPPORT_URL,
     },
   });
   const me = (await (await fetch(`${server.baseUrl}/api/v1/auth/verify`, { headers: { "x-api-key": TEST_API_KEY } })).json()) as { teams: { id: string; organization_id: string }[] };
@@ -122,6 +128,62 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
     await signIn(page, OWNER.email, OWNER.password);
     expect(await page.textContent("#who")).toBe(`${OWNER.email} (owner)`);
   }, 30_000);
+
+  describe("help menu", () => {
+    test("Help shows the API docs, the team's organization and team ids with Copy, the server version and the operator's support link", async () => {
+      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.baseUrl });
+      await go(page, "/jobs", /^Jobs$/);
+      const toggle = page.getByRole("button", { name: "Help" });
+      expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+      await toggle.click();
+      const panel = page.getByRole("region", { name: "Help" });
+      await panel.waitFor();
+      expect(await toggle.getAttribute("aria-expanded")).toBe("true");
+      const docs = panel.getByRole("link", { name: "API documentation" });
+      expect(await docs.getAttribute("href")).toBe("/api/v1/docs");
+      expect((await fetch(`${server.baseUrl}/api/v1/docs`)).status).toBe(200);
+      expect(await panel.getByRole("link", { name: "OpenAPI document (JSON)" }).getAttribute("href")).toBe("/api/v1/docs/openapi.json");
+      const support = panel.getByRole("link", { name: "Contact support" });
+      expect([await support.getAttribute("href"), await support.getAttribute("target"), await support.getAttribute("rel")]).toEqual([SUPPORT_URL, "_blank", "noopener noreferrer"]);
+      // The ids every workspace route needs, as the API knows them.
+      expect(await panel.locator("dd code").allInnerTexts()).toEqual([team.organization_id, team.id]);
+      await panel.getByRole("button", { name: "Copy team id" }).click();
+      await page.locator("#toast").getByText("Copied team id.").waitFor();
+      expect(await page.evaluate(() => (globalThis as El).navigator.clipboard.readText())).toBe(team.id);
+      await panel.getByRole("button", { name: "Copy organization id" }).click();
+      await page.locator("#toast").getByText("Copied organization id.").waitFor();
+      expect(await page.evaluate(() => (globalThis as El).navigator.clipboard.readText())).toBe(team.organization_id);
+      const version = ((await (await fetch(`${server.baseUrl}/api/v1/health`)).json()) as { version: string }).version;
+      expect(await panel.locator("#server-version").innerText()).toBe(`Server version ${version}`);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(shots, "help-1280-light.png") });
+      // Escape closes it and gives focus back to the button.
+      await panel.getByRole("link", { name: "API documentation" }).focus();
+      await page.keyboard.press("Escape");
+      expect(await panel.isVisible()).toBe(false);
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe("help-toggle");
+      // Shown, not fetched.
+      expect(foreign).toEqual([]);
+    }, 30_000);
+
+    test("at 390 px the help menu is inside the Menu and fits the screen", async () => {
+      const phone = await context.newPage();
+      await phone.setViewportSize({ width: 390, height: 844 });
+      await go(phone, "/jobs", /^Jobs$/);
+      await phone.getByRole("button", { name: "Menu" }).click();
+      await phone.getByRole("button", { name: "Help" }).click();
+      const panel = phone.getByRole("region", { name: "Help" });
+      await panel.waitFor();
+      const box = (await panel.boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+      await panel.getByRole("button", { name: "Copy team id" }).waitFor();
+      expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      expect(await axeViolations(phone)).toEqual([]);
+      await phone.screenshot({ path: join(shots, "help-390-light.png"), fullPage: true });
+      await phone.close();
+    }, 30_000);
+  });
 
   describe("templates", () => {
     let templateId = "";

@@ -120,7 +120,7 @@ describe("dashboard in headless Chromium against the binary", () => {
   }, 30_000);
 
   test("the main navigation is reachable by keyboard, in order, with a focus ring", async () => {
-    const order = await tabOrder(page, 14);
+    const order = await tabOrder(page, 15);
     const names = order.map((o) => o.name);
     const nav = ["Upload", "Jobs", "Templates", "API keys", "Members", "Retention", "Webhooks", "Usage", "Audit log", "Data flow", "Invitations"];
     const start = names.indexOf("a:Upload");
@@ -128,7 +128,14 @@ describe("dashboard in headless Chromium against the binary", () => {
     expect(names.slice(start, start + nav.length)).toEqual(nav.map((n) => `a:${n}`));
     // The team menu is skipped while there is only one team to pick (it is disabled).
     expect(names[start + nav.length]).toBe("button:Sign out");
+    expect(names[start + nav.length + 1]).toBe("button:Help");
     expect(order.slice(1).filter((o) => !o.ring)).toEqual([]); // the first was focused by the script, the rest by Tab
+    // Help opens with the keyboard; without LEAPOCR_SUPPORT_URL it offers no support link.
+    await page.keyboard.press("Enter");
+    const help = page.getByRole("region", { name: "Help" });
+    await help.getByRole("link", { name: "API documentation" }).waitFor();
+    expect(await help.getByRole("link", { name: "Contact support" }).count()).toBe(0);
+    await page.keyboard.press("Escape");
     // Enter on a focused link navigates.
     await page.locator('nav a[href="#/team/usage"]').focus();
     await page.keyboard.press("Enter");

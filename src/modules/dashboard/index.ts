@@ -13,6 +13,7 @@ import * as ocrModel from "../ocr/model";
 import { DataFlowResponse } from "../subprocessors/model";
 import * as ocr from "../ocr/service";
 import { JobEventHub, eventStream } from "./events";
+import { aboutRoutes } from "./about";
 import { setupRoutes } from "./setup";
 import { createStaticServer } from "./static";
 import { dataFlow, renderPageImage, teamAuth } from "./service";
@@ -104,6 +105,6 @@ export function dashboardPlugin(ctx: AppContext) {
   // Elysia registers routes on the instance itself, so a loop over the embedded files is enough.
   const staticFiles = new Elysia({ name: "dashboard.static" });
   for (const path of ["/", ...files.paths]) staticFiles.get(path, ({ request }) => files.serve(path, request), { detail: { hide: true } });
-  const app = new Elysia({ name: "dashboard" }).use(setupRoutes(ctx)).use(dashboardTeamRoutes(ctx, hub)).use(staticFiles);
+  const app = new Elysia({ name: "dashboard" }).use(setupRoutes(ctx)).use(aboutRoutes(ctx)).use(dashboardTeamRoutes(ctx, hub)).use(staticFiles);
   return { app, hub };
 }
