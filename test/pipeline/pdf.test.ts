@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { PDFDocument, StandardFonts } from "pdf-lib";
+import { PDFDocument, PDFName, PDFOperator, PDFOperatorNames, StandardFonts } from "pdf-lib";
 import { openPdf, PdfError } from "../../src/pipeline/pdf/index";
 import { hasShared, sharedPath } from "../helpers/shared";
 
@@ -24,6 +24,14 @@ function drawWrapped(page: ReturnType<PDFDocument["addPage"]>, font: Awaited<Ret
   }
   page.drawText(line, { x, y, size, font });
   return y - size * 1.3;
+}
+
+/**
+ * `/<tag> <<props>> BDC`: marked content with properties, as tagged PDFs open their content and
+ * artifacts. (pdf-lib writes a dictionary operand fine; its typings leave dictionaries out.)
+ */
+function bdc(pdf: PDFDocument, tag: string, props: Record<string, string | number>): PDFOperator {
+  return PDFOperator.of(PDFOperatorNames.BeginMarkedContentSequence, [PDFName.of(tag), pdf.context.obj(props) as unknown as PDFName]);
 }
 
 async function rejectKind(bytes: Uint8Array) {
@@ -121,6 +129,65 @@ describe("openPdf + extractText", () => {
     await doc.close();
     expect(t.markdown).toContain("Jane Doe, 12 Oak Street");
     expect(t.markdown).toContain("Payment due within 30 days.");
+  });
+
+  test("a tagged PDF's artifacts (running heads, page numbers) are furniture, even on a document of one page", async () => {
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    const page = pdf.addPage([612, 792]);
+    // As a word processor tags them: header and footer `/Artifact`, the body structured content.
+    page.pushOperators(bdc(pdf, "Artifact", { Type: "Pagination", Subtype: "Header" }));
+    page.drawText("Annual Report 2024 | Northwind Traders", { x: 72, y: 756, size: 9, font });
+    page.pushOperators(PDFOperator.of(PDFOperatorNames.EndMarkedContent));
+    page.pushOperators(bdc(pdf, "P", { MCID: 0 }));
+    drawWrapped(page, font, `${LOREM} ${LOREM}`, 72, 700, 468, 11);
+    page.drawText("Payment due within 30 days.", { x: 72, y: 60, size: 9, font });
+    page.pushOperators(PDFOperator.of(PDFOperatorNames.EndMarkedContent));
+    page.pushOperators(bdc(pdf, "Artifact", { Type: "Pagination", Subtype: "Footer" }));
+    page.drawText("Page 7", { x: 290, y: 36, size: 9, font });
+    page.pushOperators(PDFOperator.of(PDFOperatorNames.EndMarkedContent));
+    const doc = await openPdf(await pdf.save());
+    const t = await doc.extractText(1, 72);
+    await doc.close();
+    expect(t.markdown).not.toContain("Annual Report 2024");
+    expect(t.markdown).not.toContain("Page 7");
+    expect(t.markdown).toContain("Payment due within 30 days.");
+    expect(t.markdown).toContain("Invoices are processed");
+    expect(t.blocks.some((b) => b.type === "header" && b.text === "Annual Report 2024 | Northwind Traders")).toBe(true);
+    expect(t.blocks.some((b) => b.type === "footer" && b.text === "Page 7")).toBe(true);
+  });
+
+  test("a page whose every line is marked artifact keeps them all: the tags tell nothing there", async () => {
+    const pdf = await PDFDocument.create();
+    const font = await pdf.embedFont(StandardFonts.Helvetica);
+    const page = pdf.addPage([612, 792]);
+    page.pushOperators(PDFOperator.of(PDFOperatorNames.BeginMarkedContent, [PDFName.of("Artifact")]));
+    page.drawText("Jane Doe, 12 Oak Street", { x: 400, y: 756, size: 9, font });
+    drawWrapped(page, font, LOREM, 72, 700, 468, 11);
+    page.pushOperators(PDFOperator.of(PDFOperatorNames.EndMarkedContent));
+    const doc = await openPdf(await pdf.save());
+    const t = await doc.extractText(1, 72);
+    await doc.close();
+    expect(t.markdown).toContain("Jane Doe, 12 Oak Street");
+  });
+
+  test("page labels number the pages: a page cut out of a book drops its own number, not another", async () => {
+    const make = async (labelled: boolean) => {
+      const pdf = await PDFDocument.create();
+      const font = await pdf.embedFont(StandardFonts.Helvetica);
+      const page = pdf.addPage([612, 792]);
+      drawWrapped(page, font, `${LOREM} ${LOREM}`, 72, 700, 468, 11);
+      page.drawText("62", { x: 300, y: 40, size: 9, font });
+      // /PageLabels: decimal numbers starting at 62 (the page's number in the book it came from).
+      if (labelled) pdf.catalog.set(PDFName.of("PageLabels"), pdf.context.obj({ Nums: [0, { S: "D", St: 62 }] }));
+      const doc = await openPdf(await pdf.save());
+      const t = await doc.extractText(1, 72);
+      await doc.close();
+      return t.markdown;
+    };
+    expect(await make(true)).not.toMatch(/^62$/m);
+    // Without labels nothing shows that 62 counts with the pages: kept.
+    expect(await make(false)).toMatch(/^62$/m);
   });
 
   test("a page with only shapes is not usable", async () => {

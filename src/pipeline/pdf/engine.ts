@@ -54,7 +54,16 @@ class PdfjsDocument implements PdfDocumentHandle {
    */
   private ahead = new Map<number, Glyphs[]>();
 
+  /** The document's page labels (its own page numbering), or null when it has none. */
+  private labels: Promise<string[] | null> | null = null;
+
   constructor(private doc: PDFDocumentProxy) {}
+
+  private async label(pageNumber: number): Promise<string | undefined> {
+    // Unreadable labels tell nothing: the page is laid out without them.
+    this.labels ??= this.doc.getPageLabels().catch(() => null);
+    return (await this.labels)?.[pageNumber - 1] || undefined;
+  }
 
   get pageCount(): number {
     return this.doc.numPages;
@@ -84,7 +93,9 @@ class PdfjsDocument implements PdfDocumentHandle {
       const signals = await reading;
       if (!this.edges.has(pageNumber)) this.edges.set(pageNumber, Promise.resolve(edgeLines(glyphs, viewport.width, viewport.height)));
       const scale = dpi / 72;
-      const laid = layoutPage(glyphs, viewport.width, viewport.height, signals, { page: pageNumber, neighbours: await this.neighbours(pageNumber) });
+      const label = await this.label(pageNumber);
+      const context = { page: pageNumber, neighbours: await this.neighbours(pageNumber), ...(label !== undefined ? { label } : {}) };
+      const laid = layoutPage(glyphs, viewport.width, viewport.height, signals, context);
       return {
         markdown: laid.markdown,
         usable: laid.usable,
@@ -192,10 +203,22 @@ export async function renderPage(page: PDFPageProxy, dpi: number, maxPixels: num
 /** The page's text runs in page space at 72 DPI, origin top-left, y down. */
 async function readGlyphs(page: PDFPageProxy, bold: Promise<Set<string>>): Promise<Glyphs[]> {
   const viewport = page.getViewport({ scale: 1 });
-  const [content, boldFonts] = await Promise.all([page.getTextContent({ includeMarkedContent: false }), bold]);
+  // Marked content is read for one tag: `/Artifact`, a tagged PDF's running heads and page numbers.
+  const [content, boldFonts] = await Promise.all([page.getTextContent({ includeMarkedContent: true }), bold]);
   const glyphs: Glyphs[] = [];
+  const open: boolean[] = [];
+  let artifacts = 0;
   for (const item of content.items) {
-    if (!("str" in item) || item.str === "") continue;
+    if (!("str" in item)) {
+      if (item.type === "beginMarkedContent" || item.type === "beginMarkedContentProps") {
+        // pdfjs gives the tag name (its typings leave `tag` out).
+        const artifact = (item as { tag?: string | null }).tag === "Artifact";
+        open.push(artifact);
+        if (artifact) artifacts++;
+      } else if (item.type === "endMarkedContent" && open.pop()) artifacts--;
+      continue;
+    }
+    if (item.str === "") continue;
     // [a b c d e f] with (e, f) the baseline start.
     const m = pdfjs.Util.transform(viewport.transform, item.transform);
     glyphs.push({
@@ -209,6 +232,7 @@ async function readGlyphs(page: PDFPageProxy, bold: Promise<Set<string>>): Promi
       angle: (Math.atan2(-m[1]!, m[0]!) * 180) / Math.PI,
       bold: boldFonts.has(item.fontName),
       font: item.fontName,
+      ...(artifacts > 0 ? { artifact: true } : {}),
     });
   }
   return glyphs;

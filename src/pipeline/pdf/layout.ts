@@ -28,6 +28,11 @@ export interface Glyphs {
   font: string;
   /** A formula set in LaTeX by ./math.ts: alone on its line (display) or inside a sentence. */
   math?: "display" | "inline";
+  /**
+   * Drawn inside `/Artifact` marked content: a tagged PDF's own word that this run is not part
+   * of the document's content (running heads, footers, page numbers, in the PDF's terms).
+   */
+  artifact?: boolean;
 }
 
 export interface PageSignals {
@@ -55,6 +60,8 @@ interface Seg {
   math?: boolean;
   /** Right-to-left text: a line of such segments reads from the right. */
   rtl?: boolean;
+  /** Every run of it was marked as an artifact by a tagged PDF (see Glyphs.artifact). */
+  artifact?: boolean;
 }
 
 interface Line extends Seg {
@@ -312,7 +319,8 @@ function finishSeg(s: OpenSeg, rtlPage: boolean): Seg {
   if (rtl) s.text = plainArabic(s.text);
   // TeX sets double quotes as two single ones: ‘‘quoted’’ reads as “quoted”.
   const text = composeAccents(s.text.replace(/\s+/g, " ").replace(/\u2018\u2018/g, "\u201c").replace(/\u2019\u2019/g, "\u201d").trim());
-  return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: s.boldChars >= s.n * 0.8, text, ...(rtl ? { rtl } : {}) };
+  const artifact = s.pieces.every((p) => p.artifact);
+  return { x0: s.x0, x1: s.x1, y: s.y, size: s.size, bold: s.boldChars >= s.n * 0.8, text, ...(rtl ? { rtl } : {}), ...(artifact ? { artifact } : {}) };
 }
 
 /**
@@ -613,6 +621,11 @@ export interface DocumentContext {
   page: number;
   /** Edge lines of other pages of the document (up to a few pages either side), by page number. */
   neighbours: Map<number, EdgeLine[]>;
+  /**
+   * The page's own label from the PDF's page labels ("62", "iv"), when the document numbers
+   * its pages: a page cut out of a book keeps the number it had there.
+   */
+  label?: string;
 }
 
 /** Rows looked at from each edge, and how far in from it: running heads stack two or three deep at most. */
@@ -756,25 +769,31 @@ function pageSegments(glyphs: Glyphs[], width: number, height: number): { segs: 
  * counts with the pages (its value minus the page's number is the same on a nearby page; or it
  * is this page's own number, as "1" on the only page of a document). Rows with no letter or
  * digit at all (a rule drawn as text) go too; a repository's download stamp ("Downloaded from
- * ...", "Download date: ...") is not part of the document. The walk stops at the first row that
- * is none of these: when in doubt, keep. A row whose cells line up with the row inside it is a
+ * ...", "Download date: ...") is not part of the document, nor is a row a tagged PDF marks as an
+ * artifact (its running heads and page numbers, by the PDF's own word); the PDF's page labels
+ * give a page its own number. The walk stops at the first row that is none of these: when in
+ * doubt, keep. A row whose cells line up with the row inside it is a
  * table's (a header repeated on every page of a long table) and is kept.
  */
 function markFurniture(segs: Seg[], height: number, ctx: DocumentContext): Set<Seg> {
   // A stamp often runs up the page's side margin: it goes wherever it is.
   const out = new Set<Seg>(segs.filter((s) => DOWNLOAD_STAMP.test(s.text)));
   const tol = Math.max(6, height * 0.015);
+  const label = ctx.label !== undefined ? pageNumberValue(ctx.label) : undefined;
+  // A tagged PDF says which of its text is not content (`/Artifact`); believed only when the
+  // page also has text that is content, so a producer marking everything as artifact loses nothing.
+  const hasContent = segs.some((s) => !s.artifact);
   for (const { edge, rows } of edgeRows(segs, height)) {
     const others = [...ctx.neighbours].flatMap(([page, lines]) => lines.filter((l) => l.edge === edge).map((l) => ({ ...l, page })));
     const repeats = (key: string, offset: number) => /\p{L}/u.test(key) && others.some((o) => o.key === key && Math.abs(o.offset - offset) <= tol);
     const counts = (value: number, outermost: boolean) =>
-      others.some((o) => o.number !== undefined && o.number - o.page === value - ctx.page) || (outermost && value === ctx.page);
+      others.some((o) => o.number !== undefined && o.number - o.page === value - ctx.page) || (outermost && (value === ctx.page || value === label));
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
       const offset = edge === "top" ? row.y : height - row.y;
       const inner = rows[i + 1];
       const noText = !/[\p{L}\p{N}]/u.test(row.text);
-      const stamp = DOWNLOAD_STAMP.test(row.text);
+      const stamp = DOWNLOAD_STAMP.test(row.text) || (hasContent && row.cells.every((c) => c.artifact));
       const furniture =
         noText ||
         stamp ||
