@@ -11,8 +11,10 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppContext } from "../../context";
 import { badRequest, payloadTooLarge, unauthorized } from "../../lib/errors";
+import { enforce } from "../../lib/rate-limit";
 import { readAtMost } from "../../lib/read-body";
 import { depthExceeds } from "../../lib/request-body";
+import { clientIp, limitersOf } from "../auth/limits";
 import { ErrorResponse } from "../ocr/model";
 import { PolarEvent, PolarWebhookResponse } from "./model";
 import { handlePolarEvent, parsePolarProducts } from "./service";
@@ -42,6 +44,8 @@ export function polarBillingRoutes(ctx: AppContext) {
       const check = verifyStandardWebhook(secret, request.headers, body, Math.floor(ctx.clock() / 1000));
       if (!check.ok) {
         ctx.logger.warn("polar webhook refused", { reason: check.kind, webhook_id: request.headers.get("webhook-id") });
+        // Counted like any request without valid credentials (LEAPOCR_RATE_LIMIT_PER_IP); Polar's own deliveries verify and are never counted.
+        enforce(limitersOf(ctx).perIp.take(`ip:${clientIp(ctx, request) ?? "unknown"}`), "Too many refused webhook deliveries from this address. Wait and retry.");
         throw check.kind === "bad_signature" ? unauthorized(check.message) : badRequest(check.message);
       }
       let json: unknown;
@@ -58,7 +62,7 @@ export function polarBillingRoutes(ctx: AppContext) {
     {
       // Read above: the signature covers the exact bytes.
       parse: "none",
-      response: { 200: PolarWebhookResponse, 400: ErrorResponse, 401: ErrorResponse, 413: ErrorResponse },
+      response: { 200: PolarWebhookResponse, 400: ErrorResponse, 401: ErrorResponse, 413: ErrorResponse, 429: ErrorResponse },
       detail: {
         summary: "Polar billing webhook",
         description:

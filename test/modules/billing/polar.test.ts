@@ -314,6 +314,21 @@ test("an event ignored for an unmapped product grants when redelivered after the
   }
 });
 
+test("refused deliveries count against LEAPOCR_RATE_LIMIT_PER_IP (429 once spent); genuine ones are never refused for it", async () => {
+  const t = await startTestServer({ polarWebhookSecret: SECRET, polarProducts: `${PRODUCT_100}:100`, rateLimitPerIp: 3 });
+  try {
+    const teamId = defaultTeamOf(t).teamId;
+    const forged = () => deliver({ t }, orderEvent("order.paid", { teamId }), { key: randomBytes(32) });
+    expect([(await forged()).status, (await forged()).status, (await forged()).status]).toEqual([401, 401, 401]);
+    const limited = await forged();
+    expect(limited.status).toBe(429);
+    expect(limited.body.error.message).toContain("refused webhook deliveries");
+    expect((await deliver({ t }, orderEvent("order.paid", { teamId }))).body.status).toBe("granted");
+  } finally {
+    await t.close();
+  }
+});
+
 describe("off", () => {
   test("without LEAPOCR_POLAR_WEBHOOK_SECRET the route does not exist (404) and is not in the API document", async () => {
     const t = await startTestServer();
