@@ -231,6 +231,10 @@ for (const [name, make] of backends) {
       const events = (await h.outbox("a"));
       expect(events.map((e) => e.type)).toEqual(["job.processing", "job.completed"]);
       expect(events[1]!.payload.data.result!.pages.map((p) => p.result)).toEqual(["one", "", "three"]);
+      // Numbers are numbers and times ISO strings whatever the engine returns for its integer columns.
+      expect(events[1]!.payload.data).toMatchObject({ status: "completed", total_pages: 3, processed_pages: 3, failed_pages: 1, credits_used: 4 });
+      expect(events[1]!.payload.data.created_at).toMatch(/^\d{4}-\d\d-\d\dT/);
+      expect(events[1]!.payload.data.completed_at).toMatch(/^\d{4}-\d\d-\d\dT/);
       // Finishing again (a restart's sweep) changes nothing and charges nothing.
       expect(await store.finishJobIfDone("a", 2)).toBe(false);
       expect((await h.ledger("t1"))).toHaveLength(1);
@@ -266,6 +270,34 @@ for (const [name, make] of backends) {
       await store.completePage(theirs, "w2", { result: "ok", confidence: null, width: 1, height: 1, boundingBoxesJson: null, route: "x" });
       expect((await h.job("a"))!.processedPages).toBe(1);
       expect(await store.pageTexts("a")).toEqual([{ pageNumber: 1, markdown: "ok" }]);
+    });
+
+    test("a split or an extraction whose lease ran out is taken by another owner while everything runs; the first owner's late writes are refused", async () => {
+      await setup();
+      await store.createJob(newJob("a", "t1"));
+      await store.uploadDone("a", 100);
+      expect((await store.claimJobToSplit("w1", LEASE))?.id).toBe("a");
+      h.advance(LEASE - 1);
+      expect(await store.claimJobToSplit("w2", LEASE)).toBeNull();
+      h.advance(2);
+      expect((await store.claimJobToSplit("w2", LEASE))?.id).toBe("a");
+      expect(await store.pagesReady("a", "w1", 2, "pdf", 100)).toBe(false);
+      expect(await store.pagesReady("a", "w2", 1, "pdf", 100)).toBe(true);
+      expect(await h.pages("a")).toEqual([{ pageNumber: 1, status: "pending" }]);
+
+      expect(await store.finishJobIfDone("a", 1)).toBe(false);
+      await store.purgeJob("a", "deleted", USER);
+
+      await splitJob("s", 1, { format: "structured", schemaJson: "{}" });
+      await store.completePage((await store.claimNextPage("w1", LEASE))!, "w1", { result: "x", confidence: null, width: 1, height: 1, boundingBoxesJson: null, route: "x" });
+      expect(await store.claimExtraction("s", "w1", LEASE)).toBe(true);
+      expect(await store.jobsAwaitingFinish()).toEqual([]);
+      h.advance(LEASE + 1);
+      expect(await store.jobsAwaitingFinish()).toEqual([{ id: "s", model: "standard-v2", format: "structured" }]);
+      expect(await store.claimExtraction("s", "w2", LEASE)).toBe(true);
+      expect(await store.finishExtraction("s", "w1", { resultJson: "{}", inputTokens: null, outputTokens: null }, 1)).toBe(false);
+      expect(await store.finishExtraction("s", "w2", { resultJson: '{"ok":true}', inputTokens: null, outputTokens: null }, 1)).toBe(true);
+      expect(await h.job("s")).toMatchObject({ status: "completed", structuredResult: '{"ok":true}' });
     });
 
     test("shutdown gives work back: a released page, split job and extraction are taken again at once", async () => {
