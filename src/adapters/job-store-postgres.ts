@@ -28,6 +28,7 @@ import type {
   AuditActor, ClaimedJob, ClaimedPage, ExtractionOutcome, JobOptions, JobStore, NewJob, PageResultRow, PurgedJob, PurgeReason, QueueStats,
 } from "../ports/job-store";
 import { jobEventBodies, type JobEventJob, type JobEventPage, type JobEventType } from "../ports/job-events";
+import { extractionErrorMessage, pagesErrorMessage } from "../ports/job-messages";
 import { newId } from "../lib/ids";
 
 export interface PostgresJobStoreOptions {
@@ -433,12 +434,7 @@ export class PostgresJobStore implements JobStore {
       const counts = await this.pageCounts(t, jobId);
       if (counts.total === 0 || counts.open > 0) return false;
       const status = counts.done > 0 ? "completed" : "failed";
-      const first = counts.firstError;
-      const message = first
-        ? counts.failed === 1
-          ? `Page ${first.pageNumber} failed: ${first.message}`
-          : `${counts.failed} of ${counts.total} pages failed; page ${first.pageNumber}: ${first.message}`
-        : null;
+      const message = pagesErrorMessage({ ...counts, firstFailed: counts.firstError });
       const credits = counts.done * creditsPerPage;
       await t.sql`
         UPDATE jobs SET stage = 'done', status = ${status}, error_message = ${message}, credits_used = ${credits}, processed_pages = ${counts.done + counts.failed},
@@ -478,9 +474,7 @@ export class PostgresJobStore implements JobStore {
       const counts = await this.pageCounts(t, jobId);
       const ok = "resultJson" in outcome;
       const credits = ok ? counts.done * creditsPerPage : 0;
-      let message: string | null = ok ? null : outcome.error;
-      if (ok && counts.firstError)
-        message = `${counts.failed} of ${counts.total} pages failed and were left out of the extraction; page ${counts.firstError.pageNumber}: ${counts.firstError.message}`;
+      const message = extractionErrorMessage({ ...counts, firstFailed: counts.firstError }, outcome);
       const updated = await t.sql`
         UPDATE jobs SET stage = 'done', status = ${ok ? "completed" : "failed"}, error_message = ${message}, credits_used = ${credits},
                structured_result = ${ok ? outcome.resultJson : null}, extraction_input_tokens = ${ok ? outcome.inputTokens : null},

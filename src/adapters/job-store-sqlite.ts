@@ -12,6 +12,7 @@ import type {
 import { jobEventBodies, type JobEventJob, type JobEventPage, type JobEventType } from "../ports/job-events";
 import { newId } from "../lib/ids";
 import { SqliteTransactor } from "./sqlite-transactor";
+import { extractionErrorMessage, pagesErrorMessage } from "../ports/job-messages";
 
 export interface SqliteJobStoreOptions {
   clock?: () => number;
@@ -440,11 +441,7 @@ export class SqliteJobStore implements JobStore {
         )
         .get(jobId);
       const status = counts.done > 0 ? "completed" : "failed";
-      const message = firstError
-        ? counts.failed === 1
-          ? `Page ${firstError.page_number} failed: ${firstError.error_message}`
-          : `${counts.failed} of ${counts.total} pages failed; page ${firstError.page_number}: ${firstError.error_message}`
-        : null;
+      const message = pagesErrorMessage({ ...counts, firstFailed: firstError ? { pageNumber: firstError.page_number, message: firstError.error_message } : null });
       const credits = counts.done * creditsPerPage;
       const updated = this.sqlite
         .query(
@@ -497,15 +494,17 @@ export class SqliteJobStore implements JobStore {
         .get(jobId)!;
       const ok = "resultJson" in outcome;
       const credits = ok ? (counts.done ?? 0) * creditsPerPage : 0;
-      let message: string | null = ok ? null : outcome.error;
-      if (ok && counts.failed > 0) {
-        const first = this.sqlite
-          .query<{ page_number: number; error_message: string }, [string]>(
-            `SELECT page_number, error_message FROM pages WHERE job_id = ?1 AND status = 'failed' ORDER BY page_number LIMIT 1`,
-          )
-          .get(jobId);
-        if (first) message = `${counts.failed} of ${counts.total} pages failed and were left out of the extraction; page ${first.page_number}: ${first.error_message}`;
-      }
+      const first = counts.failed > 0
+        ? this.sqlite
+            .query<{ page_number: number; error_message: string }, [string]>(
+              `SELECT page_number, error_message FROM pages WHERE job_id = ?1 AND status = 'failed' ORDER BY page_number LIMIT 1`,
+            )
+            .get(jobId)
+        : null;
+      const message = extractionErrorMessage(
+        { done: counts.done ?? 0, failed: counts.failed ?? 0, total: counts.total, firstFailed: first ? { pageNumber: first.page_number, message: first.error_message } : null },
+        outcome,
+      );
       const updated = this.sqlite
         .query(
           `UPDATE jobs SET stage = 'done', status = ?3, error_message = ?4, credits_used = ?5, structured_result = ?6,

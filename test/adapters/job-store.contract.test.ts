@@ -253,6 +253,25 @@ for (const [name, make] of backends) {
       expect((await h.outbox("a")).map((e) => e.type)).toEqual(["job.failed"]);
     });
 
+    test("a structured job whose every page failed ends with the pages' reason, as a markdown job does; one that lost a page says so beside its object", async () => {
+      await setup();
+      await splitJob("s", 2, { format: "structured", schemaJson: "{}" });
+      for (let i = 0; i < 2; i++) await store.failPage((await store.claimNextPage("w1", LEASE))!, "w1", "unreadable");
+      expect(await store.claimExtraction("s", "w1", LEASE)).toBe(true);
+      expect(await store.finishExtraction("s", "w1", { error: "No page could be read, so nothing was extracted." }, 3)).toBe(true);
+      expect((await h.job("s"))).toMatchObject({ status: "failed", creditsUsed: 0, errorMessage: "2 of 2 pages failed; page 1: unreadable" });
+
+      await splitJob("p", 3, { format: "structured", schemaJson: "{}" });
+      for (let i = 0; i < 3; i++) {
+        const page = (await store.claimNextPage("w1", LEASE))!;
+        if (page.pageNumber === 2) await store.failPage(page, "w1", "blurred");
+        else await store.completePage(page, "w1", { result: "x", confidence: null, width: 1, height: 1, boundingBoxesJson: null, route: "x" });
+      }
+      expect(await store.claimExtraction("p", "w1", LEASE)).toBe(true);
+      expect(await store.finishExtraction("p", "w1", { resultJson: "{}", inputTokens: null, outputTokens: null }, 1)).toBe(true);
+      expect((await h.job("p"))).toMatchObject({ status: "completed", creditsUsed: 2, errorMessage: "Page 2 failed and was left out of the extraction: blurred" });
+    });
+
     test("a lease keeps a page from others until it expires; renewal extends it; a stale owner's result is dropped", async () => {
       await setup();
       await splitJob("a", 1);
