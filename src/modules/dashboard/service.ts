@@ -28,7 +28,8 @@ export async function renderPageImage(ctx: AppContext, teamId: string, jobId: st
   const gone = () => new ApiError(410, "NOT_FOUND", "The uploaded file of this job has been deleted by the team's retention settings; its page images can no longer be shown. The results remain until they expire too.");
   if (job.sourceDeletedAt !== null) throw gone();
   const bytes = await ctx.storage.get(sourceKey(jobId));
-  if (!bytes) throw gone();
+  // Not retention: the upload never completed, or was refused and discarded (job.errorMessage says why).
+  if (!bytes) throw notFound(`The uploaded file of this job is not stored, so its pages cannot be shown${job.errorMessage ? `: ${job.errorMessage}` : "."}`);
   if (job.totalPages > 0 && pageNumber > job.totalPages) throw notFound(`Job ${jobId} has ${job.totalPages} page(s).`);
   let doc;
   try {

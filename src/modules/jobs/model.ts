@@ -88,6 +88,8 @@ export const JobDetailResponse = v.object({
     /** Whether POST .../retry would take this job. */
     retryable: v.boolean(),
     source_available: v.boolean(),
+    /** When retention deleted the uploaded file (absent while it is kept, or when it was never stored). */
+    source_deleted_at: v.optional(v.string()),
   }),
   pages: v.array(JobPage),
 });

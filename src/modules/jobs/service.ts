@@ -128,6 +128,8 @@ export async function getJob(ctx: AppContext, teamId: string, jobId: string) {
       pages: byStatus,
       retryable: isRetryable(job) && available,
       source_available: available,
+      // Set only when retention removed the file; a file that was never kept has no date.
+      source_deleted_at: job.deletedAt === null ? iso(job.sourceDeletedAt) : undefined,
     },
     pages: pageRows.map((p) => ({
       page_number: p.pageNumber,

@@ -101,4 +101,47 @@ describe("page images", () => {
     expect(gone.body.error.message).toContain("retention");
     expect((await client.result(jobId)).pages).toHaveLength(2);
   });
+
+  test("a job whose upload was refused has no stored file: its page image says so without blaming retention, and the job shows no retention date", async () => {
+    const { SdkClient } = await import("../../helpers/sdk-client");
+    const { defaultTeamOf, seedUser, login, api } = await import("../../helpers/auth");
+    const t = await startTestServer();
+    servers.push(t);
+    const client = new SdkClient(t.baseUrl, t.apiKey);
+    const junk = new TextEncoder().encode("this is not a PDF at all, just some words");
+    const init = await client.call("POST", "/ocr/uploads/direct", { file_name: "broken.pdf", file_size: junk.length, content_type: "application/pdf" });
+    const jobId = init.body.job_id as string;
+    const put = await fetch(init.body.parts[0].upload_url, { method: "PUT", body: junk });
+    const complete = await client.call("POST", `/ocr/uploads/${jobId}/complete`, { parts: [{ part_number: 1, etag: put.headers.get("etag")! }] });
+    expect(complete.status).toBe(400);
+    const team = defaultTeamOf(t);
+    const session = await login(t, (await seedUser(t, team.teamId, "viewer")).email);
+    const image = await api(t, "GET", `${team.base}/jobs/${jobId}/pages/1/image`, { session });
+    expect(image.status).toBe(404);
+    expect(image.body.error.message).toContain("not stored");
+    expect(image.body.error.message).not.toContain("retention");
+    expect(image.body.error.message).toContain(complete.body.error.message);
+    const job = await api(t, "GET", `${team.base}/jobs/${jobId}`, { session });
+    expect(job.body.workflow).toMatchObject({ source_available: false });
+    expect(job.body.workflow.source_deleted_at).toBeUndefined();
+  });
+
+  test("once retention removed the file, the job says when (workflow.source_deleted_at)", async () => {
+    const { SdkClient } = await import("../../helpers/sdk-client");
+    const { digitalPdf, SAMPLE_PAGES } = await import("../../helpers/fixtures");
+    const { defaultTeamOf, seedUser, login, api } = await import("../../helpers/auth");
+    const t = await startTestServer();
+    servers.push(t);
+    const client = new SdkClient(t.baseUrl, t.apiKey);
+    const jobId = await client.upload(await digitalPdf(SAMPLE_PAGES), "report.pdf");
+    await client.waitForJob(jobId);
+    const team = defaultTeamOf(t);
+    const session = await login(t, (await seedUser(t, team.teamId, "viewer")).email);
+    expect((await api(t, "GET", `${team.base}/jobs/${jobId}`, { session })).body.workflow.source_deleted_at).toBeUndefined();
+    const { dropJobSource } = await import("../../../src/modules/jobs/purge-job");
+    await dropJobSource(t.server.ctx, jobId);
+    const job = await api(t, "GET", `${team.base}/jobs/${jobId}`, { session });
+    expect(job.body.workflow.source_available).toBe(false);
+    expect(Date.parse(job.body.workflow.source_deleted_at)).toBeGreaterThan(0);
+  });
 });
