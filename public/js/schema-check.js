@@ -5,6 +5,8 @@
 const TYPES = new Set(["object", "array", "string", "number", "integer", "boolean", "null"]);
 
 function position(text, err) {
+  // Newer engines already say "(line 1 column 5)": do not say it twice.
+  if (/line \d+/.test(err.message)) return "";
   const m = /position (\d+)/.exec(err.message);
   if (!m) return "";
   const before = text.slice(0, Number(m[1]));

@@ -4,16 +4,32 @@ import { api, teamPath, canWrite } from "../api.js";
 import { h, field, notice, toast, confirmDialog } from "../dom.js";
 import { checkSchema } from "../schema-check.js";
 import { navigate } from "../router.js";
+import { fillModels, modelNote, structuredModels, NO_STRUCTURED } from "../models.js";
 
 export async function render(main, { id }) {
   const existing = id ? await api("GET", teamPath(`/templates/${id}`)) : null;
   const models = await api("GET", teamPath("/models")).catch(() => ({ models: [] }));
   const name = h("input", { type: "text", required: true, maxlength: 255, value: existing?.name ?? "" });
   const description = h("input", { type: "text", maxlength: 1000, value: existing?.description ?? "" });
-  const format = h("select", {}, h("option", { value: "markdown" }, "Markdown"), h("option", { value: "structured" }, "Structured JSON"));
+  // Structured JSON only with a model that can produce it; an existing structured template stays editable.
+  const canStructure = structuredModels(models.models).length > 0;
+  const format = h("select", { "aria-describedby": canStructure ? undefined : "format-why" }, h("option", { value: "markdown" }, "Markdown"),
+    h("option", { value: "structured", disabled: !canStructure && existing?.format !== "structured" }, canStructure ? "Structured JSON" : "Structured JSON (not available)"));
   format.value = existing?.format ?? "markdown";
-  const model = h("select", {}, models.models.map((m) => h("option", { value: m.name }, m.display_name || m.name)));
-  if (existing) model.value = existing.model;
+  const formatWhy = canStructure ? null : h("p", { class: "hint", id: "format-why" }, NO_STRUCTURED);
+  const model = h("select", { "aria-describedby": "model-note" });
+  const modelHint = h("p", { class: "hint", id: "model-note" });
+  const syncModels = () => {
+    fillModels(model, models.models, format.value === "structured");
+    modelHint.textContent = modelNote(models.models.find((m) => m.name === model.value), models.models);
+  };
+  if (existing) {
+    fillModels(model, models.models, false);
+    model.value = existing.model;
+  }
+  syncModels();
+  format.addEventListener("change", syncModels);
+  model.addEventListener("change", () => (modelHint.textContent = modelNote(models.models.find((m) => m.name === model.value), models.models)));
   const instructions = h("textarea", { rows: 3, maxlength: 2000, class: "short" });
   instructions.value = existing?.instructions ?? "";
   const boxes = h("input", { type: "checkbox", id: "tpl-boxes", checked: existing?.extract_bounding_boxes ?? false });
@@ -48,6 +64,7 @@ export async function render(main, { id }) {
     existing ? h("p", { class: "muted" }, `Slug ${existing.slug} · used ${existing.usage_count} time(s)`) : null,
     status,
     h("div", { class: "row" }, field("Name", name), field("Format", format), field("Model", model)),
+    formatWhy, modelHint,
     field("Description", description),
     field("Instructions", instructions, "(optional guidance for the model)"),
     schemaField,

@@ -4,6 +4,7 @@
 import { api, teamPath, putWithProgress } from "../api.js";
 import { h, field, notice, fmtBytes } from "../dom.js";
 import { onJobEvent } from "../events.js";
+import { fillModels, modelNote, structuredModels, NO_STRUCTURED } from "../models.js";
 
 const ACCEPT = ".pdf,.png,.jpg,.jpeg,.webp,.tif,.tiff,application/pdf,image/png,image/jpeg,image/webp,image/tiff";
 const TYPES = { pdf: "application/pdf", png: "image/png", jpg: "image/jpeg", jpeg: "image/jpeg", webp: "image/webp", tif: "image/tiff", tiff: "image/tiff" };
@@ -24,11 +25,15 @@ export async function render(main) {
     input,
   );
   const chosen = h("ul", { class: "uploads", "aria-label": "Chosen files" });
-  const model = h("select", { name: "model" }, models.models.map((m) => h("option", { value: m.name }, `${m.display_name || m.name} (${m.credits_per_page} credit/page)`)));
+  // Structured JSON is offered only with the models that can produce it, and not at all without one.
+  const canStructure = structuredModels(models.models).length > 0;
+  const model = h("select", { name: "model", "aria-describedby": "model-note" });
+  const modelHint = h("p", { class: "hint", id: "model-note" });
   const fmtMarkdown = h("input", { type: "radio", name: "format", value: "markdown", checked: true, id: "fmt-md" });
-  const fmtStructured = h("input", { type: "radio", name: "format", value: "structured", id: "fmt-st" });
+  const fmtStructured = h("input", { type: "radio", name: "format", value: "structured", id: "fmt-st", disabled: !canStructure, "aria-describedby": canStructure ? undefined : "fmt-st-why" });
   const usable = templates.data.filter((t) => !t.internal && t.enabled !== false);
-  const template = h("select", { name: "template" }, h("option", { value: "" }, "None"), usable.map((t) => h("option", { value: t.slug }, `${t.favorite ? "★ " : ""}${t.name}`)));
+  const template = h("select", { name: "template" }, h("option", { value: "" }, "None"),
+    usable.map((t) => h("option", { value: t.slug, disabled: t.format === "structured" && !canStructure }, `${t.favorite ? "★ " : ""}${t.name}${t.format === "structured" && !canStructure ? " (structured: no model can run it)" : ""}`)));
   const schema = h("textarea", { name: "schema", spellcheck: false, placeholder: '{ "type": "object", "properties": { "total": { "type": "number" } } }' });
   const schemaField = field("JSON Schema", schema, "(for structured output without a template)");
   const instructions = h("input", { type: "text", name: "instructions", maxlength: 100 });
@@ -37,10 +42,17 @@ export async function render(main) {
   const submit = h("button", { type: "submit", disabled: true }, "Upload");
   const running = h("ul", { class: "uploads", "aria-label": "Uploads" });
 
-  const syncSchema = () => (schemaField.hidden = !(fmtStructured.checked && !template.value));
+  const chosenTemplate = () => usable.find((t) => t.slug === template.value);
+  const syncSchema = () => {
+    schemaField.hidden = !(fmtStructured.checked && !template.value);
+    const structured = chosenTemplate() ? chosenTemplate().format === "structured" : fmtStructured.checked;
+    fillModels(model, models.models, structured);
+    modelHint.textContent = modelNote(models.models.find((m) => m.name === model.value), models.models);
+  };
   fmtMarkdown.addEventListener("change", syncSchema);
   fmtStructured.addEventListener("change", syncSchema);
   template.addEventListener("change", syncSchema);
+  model.addEventListener("change", () => (modelHint.textContent = modelNote(models.models.find((m) => m.name === model.value), models.models)));
   syncSchema();
 
   function setFiles(list) {
@@ -63,9 +75,11 @@ export async function render(main) {
     drop, chosen,
     h("fieldset", {}, h("legend", {}, "How to read them"),
       h("div", { class: "row" }, field("Model", model), field("Template", template, "(fills in the options below)")),
+      modelHint,
       h("fieldset", {}, h("legend", {}, "Output format"),
         h("label", { class: "check", for: "fmt-md" }, fmtMarkdown, "Markdown"),
-        h("label", { class: "check", for: "fmt-st" }, fmtStructured, "Structured JSON (needs a model route that supports it)")),
+        h("label", { class: "check", for: "fmt-st" }, fmtStructured, canStructure ? "Structured JSON (lists only the models that can produce it)" : "Structured JSON (not available)"),
+        canStructure ? null : h("p", { class: "hint", id: "fmt-st-why" }, NO_STRUCTURED)),
       schemaField,
       field("Instructions", instructions, "(optional, at most 100 characters)"),
       h("label", { class: "check", for: "opt-boxes" }, boxes, "Extract bounding boxes"),

@@ -21,41 +21,43 @@ import a8 from "../../../public/js/main.js" with { type: "file" };
 // @ts-ignore
 import a9 from "../../../public/js/markdown.js" with { type: "file" };
 // @ts-ignore
-import a10 from "../../../public/js/router.js" with { type: "file" };
+import a10 from "../../../public/js/models.js" with { type: "file" };
 // @ts-ignore
-import a11 from "../../../public/js/schema-check.js" with { type: "file" };
+import a11 from "../../../public/js/router.js" with { type: "file" };
 // @ts-ignore
-import a12 from "../../../public/js/views/audit.js" with { type: "file" };
+import a12 from "../../../public/js/schema-check.js" with { type: "file" };
 // @ts-ignore
-import a13 from "../../../public/js/views/dataflow.js" with { type: "file" };
+import a13 from "../../../public/js/views/audit.js" with { type: "file" };
 // @ts-ignore
-import a14 from "../../../public/js/views/invitations.js" with { type: "file" };
+import a14 from "../../../public/js/views/dataflow.js" with { type: "file" };
 // @ts-ignore
-import a15 from "../../../public/js/views/invite.js" with { type: "file" };
+import a15 from "../../../public/js/views/invitations.js" with { type: "file" };
 // @ts-ignore
-import a16 from "../../../public/js/views/job.js" with { type: "file" };
+import a16 from "../../../public/js/views/invite.js" with { type: "file" };
 // @ts-ignore
-import a17 from "../../../public/js/views/jobs.js" with { type: "file" };
+import a17 from "../../../public/js/views/job.js" with { type: "file" };
 // @ts-ignore
-import a18 from "../../../public/js/views/keys.js" with { type: "file" };
+import a18 from "../../../public/js/views/jobs.js" with { type: "file" };
 // @ts-ignore
-import a19 from "../../../public/js/views/login.js" with { type: "file" };
+import a19 from "../../../public/js/views/keys.js" with { type: "file" };
 // @ts-ignore
-import a20 from "../../../public/js/views/members.js" with { type: "file" };
+import a20 from "../../../public/js/views/login.js" with { type: "file" };
 // @ts-ignore
-import a21 from "../../../public/js/views/retention.js" with { type: "file" };
+import a21 from "../../../public/js/views/members.js" with { type: "file" };
 // @ts-ignore
-import a22 from "../../../public/js/views/setup.js" with { type: "file" };
+import a22 from "../../../public/js/views/retention.js" with { type: "file" };
 // @ts-ignore
-import a23 from "../../../public/js/views/template-edit.js" with { type: "file" };
+import a23 from "../../../public/js/views/setup.js" with { type: "file" };
 // @ts-ignore
-import a24 from "../../../public/js/views/templates.js" with { type: "file" };
+import a24 from "../../../public/js/views/template-edit.js" with { type: "file" };
 // @ts-ignore
-import a25 from "../../../public/js/views/upload.js" with { type: "file" };
+import a25 from "../../../public/js/views/templates.js" with { type: "file" };
 // @ts-ignore
-import a26 from "../../../public/js/views/usage.js" with { type: "file" };
+import a26 from "../../../public/js/views/upload.js" with { type: "file" };
 // @ts-ignore
-import a27 from "../../../public/js/views/webhooks.js" with { type: "file" };
+import a27 from "../../../public/js/views/usage.js" with { type: "file" };
+// @ts-ignore
+import a28 from "../../../public/js/views/webhooks.js" with { type: "file" };
 
 /** URL path ("/js/app.js") -> the embedded file's path, for Bun.file(). */
 export const publicAssets: Record<string, string> = {
@@ -69,22 +71,23 @@ export const publicAssets: Record<string, string> = {
   "/js/help.js": a7 as unknown as string,
   "/js/main.js": a8 as unknown as string,
   "/js/markdown.js": a9 as unknown as string,
-  "/js/router.js": a10 as unknown as string,
-  "/js/schema-check.js": a11 as unknown as string,
-  "/js/views/audit.js": a12 as unknown as string,
-  "/js/views/dataflow.js": a13 as unknown as string,
-  "/js/views/invitations.js": a14 as unknown as string,
-  "/js/views/invite.js": a15 as unknown as string,
-  "/js/views/job.js": a16 as unknown as string,
-  "/js/views/jobs.js": a17 as unknown as string,
-  "/js/views/keys.js": a18 as unknown as string,
-  "/js/views/login.js": a19 as unknown as string,
-  "/js/views/members.js": a20 as unknown as string,
-  "/js/views/retention.js": a21 as unknown as string,
-  "/js/views/setup.js": a22 as unknown as string,
-  "/js/views/template-edit.js": a23 as unknown as string,
-  "/js/views/templates.js": a24 as unknown as string,
-  "/js/views/upload.js": a25 as unknown as string,
-  "/js/views/usage.js": a26 as unknown as string,
-  "/js/views/webhooks.js": a27 as unknown as string,
+  "/js/models.js": a10 as unknown as string,
+  "/js/router.js": a11 as unknown as string,
+  "/js/schema-check.js": a12 as unknown as string,
+  "/js/views/audit.js": a13 as unknown as string,
+  "/js/views/dataflow.js": a14 as unknown as string,
+  "/js/views/invitations.js": a15 as unknown as string,
+  "/js/views/invite.js": a16 as unknown as string,
+  "/js/views/job.js": a17 as unknown as string,
+  "/js/views/jobs.js": a18 as unknown as string,
+  "/js/views/keys.js": a19 as unknown as string,
+  "/js/views/login.js": a20 as unknown as string,
+  "/js/views/members.js": a21 as unknown as string,
+  "/js/views/retention.js": a22 as unknown as string,
+  "/js/views/setup.js": a23 as unknown as string,
+  "/js/views/template-edit.js": a24 as unknown as string,
+  "/js/views/templates.js": a25 as unknown as string,
+  "/js/views/upload.js": a26 as unknown as string,
+  "/js/views/usage.js": a27 as unknown as string,
+  "/js/views/webhooks.js": a28 as unknown as string,
 };
