@@ -5,8 +5,6 @@
 const TYPES = new Set(["object", "array", "string", "number", "integer", "boolean", "null"]);
 
 function position(text, err) {
-  // Newer engines already say "(line 1 column 5)": do not say it twice.
-  if (/line \d+/.test(err.message)) return "";
   const m = /position (\d+)/.exec(err.message);
   if (!m) return "";
   const before = text.slice(0, Number(m[1]));
@@ -40,7 +38,9 @@ export function checkSchema(text) {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    return { value: undefined, errors: [`Not valid JSON: ${err.message}${position(text, err)}`] };
+    // Newer engines add their own "(line 3 column 5)": drop it, ours follows (said once).
+    const message = err.message.replace(/\s*\(line \d+ column \d+\)/, "");
+    return { value: undefined, errors: [`Not valid JSON: ${message}${position(text, err)}`] };
   }
   const errors = [];
   walk(value, "", errors);

@@ -353,7 +353,7 @@ describe("focus and the schema check (point 10)", () => {
     await page.getByLabel("Format").selectOption("structured");
     await page.getByLabel(/JSON Schema/).fill('{ "type": "object",\n  "properties": { oops } }');
     const text = await page.locator("#schema-status").innerText();
-    expect(text).toMatch(/line 2/);
+    expect(text).toMatch(/\(line 2, column \d+\)$/);
     expect(text.match(/line \d+/g)).toHaveLength(1);
   }, 30_000);
 
