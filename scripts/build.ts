@@ -23,7 +23,7 @@ const MAIN_ENTRY = "src/main.ts";
  * Files started with `new Worker(...)`: each must be an extra entrypoint of the compiled binary.
  * Listed here once; a file that does not exist (yet) is skipped with a notice.
  */
-const WORKER_ENTRIES = ["src/pipeline/ocr/tesseract-worker.ts", "src/pipeline/pdf/render-worker.ts"];
+const WORKER_ENTRIES = ["src/pipeline/ocr/tesseract-worker.ts", "src/pipeline/pdf/render-worker.ts", "src/adapters/job-store-thread.ts"];
 
 /** Run before compiling when present: they turn drizzle/*.sql and public/ into imports the binary embeds. */
 const PREBUILD_SCRIPTS = ["scripts/embed-migrations.ts", "scripts/embed-public.ts"];

@@ -28,7 +28,7 @@ import { invitationRoutes, memberRoutes } from "./modules/members";
 import { auditRoutes } from "./modules/audit";
 import { bootstrapAdmin } from "./modules/auth/bootstrap";
 import { AuditRetentionScheduler } from "./scheduler/audit-retention";
-import { SqliteJobStore } from "./adapters/job-store-sqlite";
+import { WorkerJobStore } from "./adapters/job-store-worker";
 import { OfflineRoute } from "./adapters/model-offline";
 import type { ModelRegistry } from "./adapters/router";
 import type { Sleep } from "./adapters/retry";
@@ -136,8 +136,16 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const metrics = config.metrics ? createServerMetrics() : null;
   const rawStorage = createStorage(config, serverSecret(db, "upload-signing-key", clock()));
   const storage = metrics ? withStorageMetrics(rawStorage, metrics.storageSeconds, metrics.storageErrors) : rawStorage;
-  const sqliteStore = new SqliteJobStore(db.$client, { clock, webhookMaxAttempts: config.webhookMaxAttempts, onEventsQueued: () => wakeDispatcher(db) });
-  const jobStore: JobStore = metrics ? timeMethods<JobStore>(sqliteStore, metrics.dbSeconds, {}, metrics.dbErrors) : sqliteStore;
+  // The job store runs on its own thread and connection (adapters/job-store-worker.ts): the
+  // pipeline's transactions take neither this thread's CPU nor this connection's lock, so status
+  // reads here never queue behind them. Migrations ran above, before the thread opens the file.
+  const storeThread = new WorkerJobStore(dbPath, {
+    clock,
+    webhookMaxAttempts: config.webhookMaxAttempts,
+    onEventsQueued: () => wakeDispatcher(db),
+    onCrash: (err) => logger.error("the job store thread stopped: jobs can no longer change; restart the server", { error: err.message }),
+  });
+  const jobStore: JobStore = metrics ? timeMethods<JobStore>(storeThread, metrics.dbSeconds, {}, metrics.dbErrors) : storeThread;
   const offline = new OfflineRoute({
     ocrDpi: config.ocrDpi,
     ocrWorkers: config.ocrWorkers,
@@ -169,7 +177,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     // 0-day retention then counts as delivered).
     onJobFinished: (jobId) => {
       if (metrics) {
-        void sqliteStore.jobStatus(jobId).then((status) => status && metrics.jobs.inc({ status }));
+        void storeThread.jobStatus(jobId).then((status) => status && metrics.jobs.inc({ status }));
       }
       void retention.onJobFinished(jobId).catch((err) => logger.error("retention on job end failed", { job_id: jobId, error: String(err) }));
     },
@@ -187,7 +195,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   };
   const requestStarts = new WeakMap<Request, number>();
   const readiness = new Readiness({ sqlite: db.$client, storage, dataDir: config.dataDir, minFreeDiskMb: config.minFreeDiskMb, clock });
-  metrics?.setSources({ queueStats: () => sqliteStore.statsNow(), pagesInFlight: () => runner.pagesInFlight, dbPath });
+  metrics?.setSources({ queueStats: () => storeThread.stats(), pagesInFlight: () => runner.pagesInFlight, dbPath });
   const webhooks = new WebhookDispatcher(ctx, deps.webhookDispatcher);
   const retention = new RetentionScheduler(ctx);
   const bootstrap = bootstrapTenancy(db, config.bootstrapApiKey, clock());
@@ -257,6 +265,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     metrics,
     retention,
     webhooks,
+    /** The job store's thread (tests hold its write transaction open with holdWriteTransaction). */
+    storeThread,
     /** Starts the worker and the retention scheduler, after sweeping files no live job owns. */
     async start(): Promise<void> {
       // Uploads abandoned while the server was down go before the sweep keeps their parts.
@@ -284,6 +294,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       await runner.stop(graceMs);
       await releaseRenderPool();
       await models.close();
+      // Every lease is given back by now; the thread's connection closes before ours checkpoints.
+      await storeThread.close();
       try {
         db.$client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
       } catch (err) {

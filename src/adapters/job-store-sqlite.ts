@@ -523,17 +523,32 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+  private leaseOwnersNow(): string[] {
+    return this.sqlite
+      .query<{ owner: string }, []>(
+        `SELECT DISTINCT lease_owner AS owner FROM pages WHERE status = 'processing' AND lease_owner IS NOT NULL
+         UNION SELECT DISTINCT lease_owner FROM jobs WHERE stage IN ('splitting', 'extracting') AND lease_owner IS NOT NULL`,
+      )
+      .all()
+      .map((r) => r.owner);
+  }
+
+  /** The owners holding leases now (WorkerJobStore judges them on its side: a predicate cannot cross threads). */
+  leaseOwners(): Promise<string[]> {
+    return this.tx.read(() => this.leaseOwnersNow());
+  }
+
+  /** reclaimLeases with the dead owners named (WorkerJobStore). */
+  reclaimDeadOwners(dead: string[]): Promise<number> {
+    const set = new Set(dead);
+    return this.reclaimLeases((owner) => !set.has(owner));
+  }
+
   reclaimLeases(isOwnerAlive: (owner: string) => boolean): Promise<number> {
     const now = this.now();
     return this.write(() => {
       let reclaimed = 0;
-      const owners = this.sqlite
-        .query<{ owner: string }, []>(
-          `SELECT DISTINCT lease_owner AS owner FROM pages WHERE status = 'processing' AND lease_owner IS NOT NULL
-           UNION SELECT DISTINCT lease_owner FROM jobs WHERE stage IN ('splitting', 'extracting') AND lease_owner IS NOT NULL`,
-        )
-        .all();
-      for (const { owner } of owners) {
+      for (const owner of this.leaseOwnersNow()) {
         if (isOwnerAlive(owner)) continue;
         reclaimed += this.sqlite
           .query(`UPDATE pages SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL WHERE status = 'processing' AND lease_owner = ?1`)

@@ -7,12 +7,17 @@
  */
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { SQL } from "bun";
+import type { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AuditActor, JobStore, NewJob } from "../../src/ports/job-store";
 import { openDatabase } from "../../src/db/client";
 import { migrate } from "../../src/db/migrate";
 import { migratePostgres } from "../../src/db/migrate-pg";
 import { SqliteJobStore } from "../../src/adapters/job-store-sqlite";
 import { PostgresJobStore } from "../../src/adapters/job-store-postgres";
+import { WorkerJobStore } from "../../src/adapters/job-store-worker";
 import { testPostgres } from "../helpers/postgres";
 
 type Payload = { data: Record<string, unknown> & { result?: { pages: { page_number: number; result: unknown }[] } }; results_removed?: boolean };
@@ -45,12 +50,28 @@ const jobView = (r: JobRowView | null | undefined): JobView | null =>
 async function sqliteBackend(): Promise<Harness> {
   const db = openDatabase(":memory:");
   migrate(db);
-  const s = db.$client;
   let now = 1_700_000_000_000;
-  const store = new SqliteJobStore(s, { clock: () => now });
+  return sqliteHarness(db.$client, new SqliteJobStore(db.$client, { clock: () => now }), (ms) => void (now += ms), async () => db.$client.close());
+}
+
+/** The same store on its own thread and connection (what the server runs); the harness reads through a second connection. */
+async function sqliteThreadBackend(): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), "leapocr-store-thread-"));
+  const db = openDatabase(join(dir, "leapocr.db"));
+  migrate(db);
+  let now = 1_700_000_000_000;
+  const store = new WorkerJobStore(join(dir, "leapocr.db"), { clock: () => now });
+  return sqliteHarness(db.$client, store, (ms) => void (now += ms), async () => {
+    await store.close();
+    db.$client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+function sqliteHarness(s: Database, store: JobStore, advance: (ms: number) => void, close: () => Promise<void>): Harness {
   return {
     store,
-    advance: (ms) => void (now += ms),
+    advance,
     async team(id) {
       s.query("INSERT OR IGNORE INTO organizations (id, name, created_at) VALUES ('org', 'Org', 0)").run();
       s.query("INSERT INTO teams (id, organization_id, name, created_at) VALUES (?1, 'org', ?1, 0)").run(id);
@@ -74,7 +95,7 @@ async function sqliteBackend(): Promise<Harness> {
     job: async (jobId) => jobView(s.query<JobRowView, [string]>("SELECT * FROM jobs WHERE id = ?1").get(jobId)),
     pages: async (jobId) => s.query<{ pageNumber: number; status: string }, [string]>("SELECT page_number AS pageNumber, status FROM pages WHERE job_id = ?1 ORDER BY page_number").all(jobId),
     breakOutbox: async () => void s.exec("CREATE TRIGGER no_outbox BEFORE INSERT ON webhook_deliveries BEGIN SELECT RAISE(ABORT, 'outbox down'); END"),
-    close: async () => s.close(),
+    close,
   };
 }
 
@@ -134,6 +155,7 @@ async function postgresBackend(): Promise<Harness> {
 
 const backends: [string, (() => Promise<Harness>) | null][] = [
   ["sqlite", sqliteBackend],
+  ["sqlite on its own thread", sqliteThreadBackend],
   ["postgres", pg.ok ? postgresBackend : null],
 ];
 

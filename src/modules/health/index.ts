@@ -78,7 +78,7 @@ export const healthRoutes = (version: string, ops?: OpsOptions) => {
     )
     .get(
       "/metrics",
-      ({ request }) => {
+      async ({ request }) => {
         if (!ops.metrics) return json(404, { code: "NOT_FOUND", error: { message: "Metrics are switched off on this server (LEAPOCR_METRICS)." } });
         if (ops.metricsToken && !tokenMatches(request.headers.get("authorization"), ops.metricsToken)) {
           return json(401, { code: "AUTHENTICATION_ERROR", error: { message: "Metrics need Authorization: Bearer <LEAPOCR_METRICS_TOKEN>." } }, { "www-authenticate": 'Bearer realm="metrics"' });
@@ -90,6 +90,7 @@ export const healthRoutes = (version: string, ops?: OpsOptions) => {
             { "www-authenticate": 'Bearer realm="metrics"' },
           );
         }
+        await ops.metrics.collect();
         return new Response(ops.metrics.registry.render(), { headers: { "content-type": CONTENT_TYPE } });
       },
       {

@@ -10,7 +10,8 @@ import type { RouteObserver } from "../../adapters/router";
 import type { RunnerObserver } from "../../pipeline/runner";
 
 export interface MetricSources {
-  queueStats: () => QueueStats;
+  /** Read before each scrape (the store answers from its own thread). */
+  queueStats: () => Promise<QueueStats>;
   pagesInFlight: () => number;
   dbPath: string;
 }
@@ -18,6 +19,7 @@ export interface MetricSources {
 export function createServerMetrics() {
   const registry = new Registry();
   let sources: MetricSources | null = null;
+  let queueStats: QueueStats | null = null;
   const started = Date.now();
 
   const m = {
@@ -36,8 +38,8 @@ export function createServerMetrics() {
     dbErrors: registry.counter("leapocr_db_errors_total", "Job queue database operations that failed, by operation.", ["op"]),
     readinessFailures: registry.counter("leapocr_readiness_failures_total", "Readiness checks that failed, by check.", ["check"]),
     queue: registry.gauge("leapocr_queue_depth", "Work in the queue: jobs queued or active, pages pending or processing (all processes sharing the database).", ["kind"], (g) => {
-      if (!sources) return;
-      const s = sources.queueStats();
+      const s = queueStats;
+      if (!s) return;
       g.set(s.jobsQueued, { kind: "jobs_queued" });
       g.set(s.jobsActive, { kind: "jobs_active" });
       g.set(s.pagesPending, { kind: "pages_pending" });
@@ -63,6 +65,10 @@ export function createServerMetrics() {
 
     setSources(s: MetricSources) {
       sources = s;
+    },
+    /** Reads what the gauges need from asynchronous sources; call before rendering a scrape. */
+    async collect(): Promise<void> {
+      if (sources) queueStats = await sources.queueStats();
     },
   };
 

@@ -1,0 +1,268 @@
+/**
+ * The SQLite job store on its own thread. Every JobStore call is sent to a worker thread
+ * (./job-store-thread.ts) that owns a second connection to the same database file and runs the
+ * SqliteJobStore there. The HTTP thread keeps its own connection for reads and for the other
+ * tables: in WAL mode its reads never wait for the store's write transactions, and the
+ * pipeline's SQL (claims, page results, finishing, outbox rows) no longer takes the HTTP
+ * thread's CPU. Writes from HTTP handlers (createJob, uploadDone, ...) go to the thread too, so
+ * the HTTP thread's connection never sits in SQLite's busy wait behind a pipeline transaction.
+ *
+ * Calls are answered in the order the thread runs them; each is one whole transaction there.
+ * The caller's clock travels with each call, so a test that moves the clock moves the store's.
+ */
+import { existsSync } from "node:fs";
+import type {
+  AuditActor, ClaimedJob, ClaimedPage, ExtractionOutcome, JobOptions, JobStore, NewJob, PageResultRow, PurgedJob, PurgeReason, QueueStats,
+} from "../ports/job-store";
+
+export type ThreadRequest =
+  | { op: "open"; path: string; webhookMaxAttempts?: number }
+  | { op: "call"; id: number; method: string; args: unknown[]; now: number }
+  | { op: "hold"; flags: SharedArrayBuffer; timeoutMs: number }
+  | { op: "close" };
+
+export type ThreadError = { message: string; name: string; code?: string };
+
+export type ThreadReply =
+  | { op: "ready" }
+  | { op: "opened"; ok: true }
+  | { op: "opened"; ok: false; error: ThreadError }
+  | { op: "result"; id: number; ok: true; value: unknown; events: boolean }
+  | { op: "result"; id: number; ok: false; error: ThreadError; events: boolean }
+  | { op: "held"; ok: boolean; error?: ThreadError }
+  | { op: "closed" };
+
+export interface WorkerJobStoreOptions {
+  clock?: () => number;
+  webhookMaxAttempts?: number;
+  /** Called after a call whose transaction queued webhook deliveries has committed. */
+  onEventsQueued?: () => void;
+  /** The thread died (a bug or out of memory): pending and later calls fail; the server should be restarted. */
+  onCrash?: (err: Error) => void;
+}
+
+/**
+ * Where the thread's code is. Under `bun run`/`bun test` it is the file next to this one. In a
+ * compiled binary the extra entrypoint is embedded as `/$bunfs/root/<its path relative to the
+ * entrypoints' common directory>.js` (`adapters/job-store-thread.js` with src/main.ts).
+ */
+function threadEntry(): string {
+  const here = new URL("./job-store-thread.ts", import.meta.url);
+  if (!import.meta.url.includes("$bunfs") && !import.meta.url.includes("~BUN")) return here.href;
+  const dir = import.meta.dir;
+  for (const rel of ["adapters", "src/adapters", "."]) {
+    const path = `${dir}/${rel}/job-store-thread.js`;
+    if (existsSync(path)) return path;
+  }
+  throw new Error("The job store thread is not in this binary: pass src/adapters/job-store-thread.ts as an extra entrypoint of bun build --compile");
+}
+
+const toError = (e: ThreadError): Error => Object.assign(new Error(e.message), { name: e.name }, e.code ? { code: e.code } : {});
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+
+export class WorkerJobStore implements JobStore {
+  private readonly worker: Worker;
+  private readonly now: () => number;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private dead: Error | null = null;
+  private closing: Promise<void> | null = null;
+  private onClosed: (() => void) | null = null;
+  private onDrained: (() => void) | null = null;
+  private onHeld: ((r: Extract<ThreadReply, { op: "held" }>) => void) | null = null;
+  /** Settles when the thread has opened its connection (calls sent before wait in the thread's queue). */
+  readonly opened: Promise<void>;
+
+  constructor(dbPath: string, private readonly options: WorkerJobStoreOptions = {}) {
+    this.now = options.clock ?? Date.now;
+    this.worker = new Worker(threadEntry());
+    let opened!: { resolve: () => void; reject: (e: Error) => void };
+    this.opened = new Promise<void>((resolve, reject) => (opened = { resolve, reject }));
+    this.opened.catch(() => {}); // reported through the calls that fail
+    this.worker.onmessage = (e: MessageEvent<ThreadReply>) => {
+      const r = e.data;
+      if (r.op === "ready") return;
+      if (r.op === "opened") {
+        if (r.ok) opened.resolve();
+        else this.fail(toError(r.error)), opened.reject(toError(r.error));
+        return;
+      }
+      if (r.op === "held") return this.onHeld?.(r);
+      if (r.op === "closed") return this.onClosed?.();
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (r.ok) p.resolve(r.value);
+      else p.reject(toError(r.error));
+      if (r.events) this.options.onEventsQueued?.();
+      if (this.pending.size === 0) {
+        this.worker.unref();
+        this.onDrained?.();
+      }
+    };
+    this.worker.onerror = (e) => this.fail(new Error(`job store thread failed: ${e.message}`));
+    this.worker.addEventListener("close", () => this.fail(new Error("the job store thread has stopped")));
+    // Messages sent before the thread runs wait in its queue: "open" is first.
+    this.worker.postMessage({ op: "open", path: dbPath, webhookMaxAttempts: options.webhookMaxAttempts } satisfies ThreadRequest);
+    // An idle store must not keep the process alive; a call in flight does (see call()).
+    this.worker.unref();
+  }
+
+  private fail(err: Error): void {
+    if (this.dead) return;
+    this.dead = err;
+    if (!this.closing) this.options.onCrash?.(err);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.onDrained?.();
+    this.onClosed?.();
+  }
+
+  private call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (this.dead) return Promise.reject(this.closing ? new Error("the job store is closed") : this.dead);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ op: "call", id, method, args, now: this.now() } satisfies ThreadRequest);
+    });
+  }
+
+  /**
+   * Waits for the calls in flight, closes the thread's connection and stops the thread. Calls
+   * made afterwards fail.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.pending.size > 0) await new Promise<void>((resolve) => (this.onDrained = resolve));
+      if (!this.dead) {
+        this.worker.ref();
+        await new Promise<void>((resolve) => {
+          this.onClosed = resolve;
+          this.worker.postMessage({ op: "close" } satisfies ThreadRequest);
+        });
+      }
+      this.dead ??= new Error("the job store is closed");
+      this.worker.terminate();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * For tests and diagnostics: the thread takes the write lock (BEGIN IMMEDIATE plus one write
+   * to `jobs`) and then blocks inside that open transaction, as a long pipeline transaction
+   * would, until `release()` (or `timeoutMs`). Store calls queue behind it meanwhile.
+   */
+  async holdWriteTransaction(timeoutMs = 10_000): Promise<{ release(): Promise<void> }> {
+    await this.opened;
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    this.worker.ref();
+    const held = new Promise<Extract<ThreadReply, { op: "held" }>>((resolve) => (this.onHeld = resolve));
+    this.worker.postMessage({ op: "hold", flags: flags.buffer as SharedArrayBuffer, timeoutMs } satisfies ThreadRequest);
+    const reply = await held;
+    if (!reply.ok) throw toError(reply.error!);
+    // The thread posts "held" and then blocks: wait until it is really inside the wait.
+    while (Atomics.load(flags, 0) !== 1) await Bun.sleep(1);
+    return {
+      release: async () => {
+        Atomics.store(flags, 1, 1);
+        Atomics.notify(flags, 1);
+        await this.call("jobStatus", "-"); // answered once the thread has committed and moved on
+        if (this.pending.size === 0) this.worker.unref();
+      },
+    };
+  }
+
+  // ---- the SDK routes
+  createJob(job: NewJob): Promise<{ createdAt: number }> {
+    return this.call("createJob", job);
+  }
+  claimUpload(jobId: string, uploadId: string): Promise<boolean> {
+    return this.call("claimUpload", jobId, uploadId);
+  }
+  releaseUpload(jobId: string, uploadId: string): Promise<void> {
+    return this.call("releaseUpload", jobId, uploadId);
+  }
+  uploadDone(jobId: string, sizeBytes: number): Promise<boolean> {
+    return this.call("uploadDone", jobId, sizeBytes);
+  }
+  uploadFailed(jobId: string, message: string): Promise<void> {
+    return this.call("uploadFailed", jobId, message);
+  }
+  resultsRead(jobId: string): Promise<void> {
+    return this.call("resultsRead", jobId);
+  }
+
+  // ---- the worker
+  jobOptions(jobId: string): Promise<JobOptions | null> {
+    return this.call("jobOptions", jobId);
+  }
+  jobStatus(jobId: string): Promise<string | null> {
+    return this.call("jobStatus", jobId);
+  }
+  claimJobToSplit(owner: string, leaseMs: number): Promise<ClaimedJob | null> {
+    return this.call("claimJobToSplit", owner, leaseMs);
+  }
+  pagesReady(jobId: string, owner: string, totalPages: number, detectedType: string, sizeBytes: number): Promise<boolean> {
+    return this.call("pagesReady", jobId, owner, totalPages, detectedType, sizeBytes);
+  }
+  failJob(jobId: string, owner: string | null, message: string): Promise<boolean> {
+    return this.call("failJob", jobId, owner, message);
+  }
+  claimNextPage(owner: string, leaseMs: number): Promise<ClaimedPage | null> {
+    return this.call("claimNextPage", owner, leaseMs);
+  }
+  renewPageLease(pageId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.call("renewPageLease", pageId, owner, leaseMs);
+  }
+  completePage(page: ClaimedPage, owner: string, row: PageResultRow): Promise<void> {
+    return this.call("completePage", page, owner, row);
+  }
+  failPage(page: ClaimedPage, owner: string, message: string): Promise<void> {
+    return this.call("failPage", page, owner, message);
+  }
+  releasePage(pageId: string, owner: string): Promise<void> {
+    return this.call("releasePage", pageId, owner);
+  }
+  releaseJob(jobId: string, owner: string): Promise<boolean> {
+    return this.call("releaseJob", jobId, owner);
+  }
+  releaseExtraction(jobId: string, owner: string): Promise<boolean> {
+    return this.call("releaseExtraction", jobId, owner);
+  }
+  stats(): Promise<QueueStats> {
+    return this.call("stats");
+  }
+  finishJobIfDone(jobId: string, creditsPerPage: number): Promise<boolean> {
+    return this.call("finishJobIfDone", jobId, creditsPerPage);
+  }
+  claimExtraction(jobId: string, owner: string, leaseMs: number): Promise<boolean> {
+    return this.call("claimExtraction", jobId, owner, leaseMs);
+  }
+  pageTexts(jobId: string): Promise<{ pageNumber: number; markdown: string }[]> {
+    return this.call("pageTexts", jobId);
+  }
+  finishExtraction(jobId: string, owner: string, outcome: ExtractionOutcome, creditsPerPage: number): Promise<boolean> {
+    return this.call("finishExtraction", jobId, owner, outcome, creditsPerPage);
+  }
+  /** The predicate cannot cross threads: the owners holding leases are fetched, judged here, and the dead ones sent back. */
+  async reclaimLeases(isOwnerAlive: (owner: string) => boolean): Promise<number> {
+    const owners = await this.call<string[]>("leaseOwners");
+    return this.call("reclaimDeadOwners", owners.filter((o) => !isOwnerAlive(o)));
+  }
+  jobsAwaitingFinish(): Promise<{ id: string; model: string; format: string }[]> {
+    return this.call("jobsAwaitingFinish");
+  }
+
+  // ---- users and retention
+  retryJob(jobId: string, scope: "failed" | "all", actor: AuditActor): Promise<number> {
+    return this.call("retryJob", jobId, scope, actor);
+  }
+  purgeJob(jobId: string, reason: PurgeReason, actor: AuditActor): Promise<PurgedJob | null> {
+    return this.call("purgeJob", jobId, reason, actor);
+  }
+  sourceDropped(jobId: string): Promise<void> {
+    return this.call("sourceDropped", jobId);
+  }
+}
