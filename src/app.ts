@@ -177,7 +177,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     // 0-day retention then counts as delivered).
     onJobFinished: (jobId) => {
       if (metrics) {
-        void storeThread.jobStatus(jobId).then((status) => status && metrics.jobs.inc({ status }));
+        void storeThread.jobStatus(jobId).then((status) => status && metrics.jobs.inc({ status }), () => {}); // after close: nothing to count
       }
       void retention.onJobFinished(jobId).catch((err) => logger.error("retention on job end failed", { job_id: jobId, error: String(err) }));
     },
