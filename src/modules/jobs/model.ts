@@ -33,6 +33,8 @@ export const JobListItem = v.object({
   template_internal: v.boolean(),
   total_pages: v.number(),
   processed_pages: v.number(),
+  /** Pages that could not be read (a finished job can be "completed" with some failed). */
+  failed_pages: v.number(),
   credits_used: v.number(),
   base_credits: v.number(),
   surcharge_credits: v.number(),
@@ -45,6 +47,8 @@ export const JobListItem = v.object({
   completed_at: v.optional(v.string()),
   is_deleted: v.boolean(),
   deleted_at: v.optional(v.string()),
+  /** Why the job failed, or which of its pages failed and why: the list shows it in the row. */
+  error_message: v.optional(v.string()),
 });
 
 export const JobsListResponse = paged(JobListItem);
@@ -70,8 +74,6 @@ export const JobDetailResponse = v.object({
   ...JobListItem.entries,
   source: v.string(),
   size_bytes: v.optional(v.number()),
-  failed_pages: v.number(),
-  error_message: v.optional(v.string()),
   attempts: v.number(),
   workflow: v.object({
     stage: v.string(),

@@ -36,6 +36,7 @@ function toItem(ctx: AppContext, { job, templateName, confidence }: ListRow) {
     template_internal: false,
     total_pages: job.totalPages,
     processed_pages: job.processedPages,
+    failed_pages: job.failedPages,
     credits_used: job.creditsUsed,
     base_credits: job.creditsUsed,
     surcharge_credits: 0,
@@ -46,6 +47,7 @@ function toItem(ctx: AppContext, { job, templateName, confidence }: ListRow) {
     completed_at: iso(job.completedAt),
     is_deleted: job.deletedAt !== null,
     deleted_at: iso(job.deletedAt),
+    error_message: job.errorMessage ?? undefined,
   };
 }
 
@@ -112,8 +114,6 @@ export async function getJob(ctx: AppContext, teamId: string, jobId: string) {
     ...toItem(ctx, row),
     source: job.source,
     size_bytes: job.sizeBytes ?? job.declaredSize ?? undefined,
-    failed_pages: job.failedPages,
-    error_message: job.errorMessage ?? undefined,
     attempts: job.attempts,
     workflow: {
       stage: job.stage,

@@ -60,6 +60,9 @@ test("retrying a finished job's failed page reads only that page again and keeps
   const before = (await w.call("GET", `/jobs/${jobId}`)).body;
   expect(before.workflow.retryable).toBe(true);
   expect(before.pages[1]).toMatchObject({ status: "failed", error_message: "Route offline failed: HTTP 503" });
+  // The list row says it too, so the dashboard's jobs list can show the reason (issue 18).
+  const listed = (await w.call("GET", "/jobs?limit=100")).body.data.find((j: any) => j.id === jobId);
+  expect(listed).toMatchObject({ status: "completed", failed_pages: 1, error_message: "Page 2 failed: Route offline failed: HTTP 503" });
   const res = await w.call("POST", `/jobs/${jobId}/retry`, { apiKey: w.tenant.key.secret, body: {} });
   expect(res.status).toBe(200);
   expect(res.body).toMatchObject({ job_id: jobId, status: "processing", stage: "pages", retried_pages: 1 });
@@ -81,6 +84,9 @@ test("a job that failed before it was split goes back to the queue from its stor
   const jobId = await w.client.upload(broken, "broken.pdf");
   const status = await w.client.waitForJob(jobId);
   expect(status.status).toBe("failed");
+  const listed = (await w.call("GET", "/jobs?status=failed")).body.data;
+  expect(listed.map((j: any) => j.id)).toEqual([jobId]);
+  expect(listed[0].error_message).toStartWith("The PDF could not be read");
   const detail = (await w.call("GET", `/jobs/${jobId}`)).body;
   expect(detail).toMatchObject({ total_pages: 0, workflow: { retryable: true } });
   const res = await w.call("POST", `/jobs/${jobId}/retry`);
