@@ -38,6 +38,29 @@ export function field(label, control, hint) {
   return h("div", { class: "field" }, h("label", { for: control.id }, label, hintEl), control);
 }
 
+/**
+ * On phones every table becomes one card per row (app.css); each cell then shows its column's
+ * name before its value. This names the cells of every table under `root`, including rows
+ * added later (live updates, "Load more"): one observer for all views. A header with
+ * data-label="" (checkbox or actions column) names nothing.
+ */
+export function labelTableCells(root) {
+  const label = () => {
+    for (const table of root.querySelectorAll(".table-wrap > table")) {
+      const heads = [...table.querySelectorAll(":scope > thead th")].map((th) => th.dataset.label ?? th.textContent.trim());
+      for (const tr of table.querySelectorAll(":scope > tbody > tr")) {
+        let col = 0;
+        for (const td of tr.children) {
+          if (heads[col] && !td.hasAttribute("data-label") && td.colSpan === 1) td.dataset.label = heads[col];
+          col += td.colSpan || 1;
+        }
+      }
+    }
+  };
+  new MutationObserver(label).observe(root, { childList: true, subtree: true });
+  label();
+}
+
 export function notice(kind, ...text) {
   return h("div", { class: `notice ${kind}`, role: kind === "err" ? "alert" : "status" }, ...text);
 }

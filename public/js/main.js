@@ -5,7 +5,7 @@
 import { api, session, setUnauthorizedHandler } from "./api.js";
 import { closeEvents, setStreamEndedHandler } from "./events.js";
 import { route, render, navigate } from "./router.js";
-import { h, toast } from "./dom.js";
+import { h, toast, labelTableCells } from "./dom.js";
 import { drawHelp, initHelp } from "./help.js";
 
 const views = {
@@ -177,4 +177,6 @@ async function boot() {
   render();
 }
 
+// Tables turn into cards on phones: their cells carry their column names (dom.js).
+labelTableCells(document.getElementById("main"));
 boot();

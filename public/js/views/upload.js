@@ -41,6 +41,7 @@ export async function render(main) {
   const status = h("div", { "aria-live": "polite" });
   const submit = h("button", { type: "submit", disabled: true }, "Upload");
   const running = h("ul", { class: "uploads", "aria-label": "Uploads" });
+  const progressHeading = h("h2", { class: "progress-heading" }, "Progress");
 
   const chosenTemplate = () => usable.find((t) => t.slug === template.value);
   const syncSchema = () => {
@@ -86,7 +87,7 @@ export async function render(main) {
     ),
     status,
     h("div", { class: "actions" }, submit),
-    h("h2", {}, "Progress"),
+    progressHeading,
     running,
   );
 
@@ -103,22 +104,45 @@ export async function render(main) {
     const batch = files;
     files = [];
     setFiles([]);
-    for (const f of batch) await uploadOne(f, options, running, jobsById);
+    // The form fills a laptop screen: bring the progress to where the eye is, or nothing
+    // visible would change after "Upload" (issue 18, point 4). Once per batch, so a user who
+    // scrolls away meanwhile is not pulled back.
+    const reveal = () => progressHeading.scrollIntoView({ block: "start" });
+    for (const [i, f] of batch.entries()) await uploadOne(f, options, running, jobsById, i === 0 ? reveal : () => {});
   });
   main.append(form);
   return stop;
 }
 
-async function uploadOne(file, options, list, jobsById) {
+/** A card the user is looking at stays in view when it grows (its final message); one out of view is left alone. */
+function growInView(li, change) {
+  const r = li.getBoundingClientRect();
+  const watching = r.top < innerHeight && r.bottom > 0;
+  change();
+  if (watching) li.scrollIntoView({ block: "nearest" });
+}
+
+async function uploadOne(file, options, list, jobsById, reveal) {
   const upBar = h("progress", { max: 100, value: 0, "aria-label": `Upload of ${file.name}` });
   const upText = h("span", {}, "0 %");
   const pageBar = h("progress", { max: 100, value: 0, "aria-label": `Pages of ${file.name}`, class: "pages" });
-  const pageText = h("span", {}, "waiting for the upload");
+  const pageText = h("span", { class: "state" }, "waiting for the upload");
   const msg = h("div");
-  const li = h("li", { class: "upload" }, h("strong", {}, file.name),
+  const li = h("li", { class: "upload", dataset: { file: file.name } }, h("strong", {}, file.name),
     h("div", { class: "progress-label" }, h("span", {}, "Upload"), upText), upBar,
     h("div", { class: "progress-label" }, h("span", {}, "Pages"), pageText), pageBar, msg);
   list.prepend(li);
+  reveal();
+  /** The upload or the job failed: the bars give way to the reason, in red. */
+  const failed = (reason, ...more) => {
+    li.classList.add("failed");
+    li.dataset.done = "failed";
+    if (upBar.value < 100) upText.replaceChildren(h("span", { class: "state" }, "failed"));
+    pageText.textContent = "failed";
+    pageBar.hidden = true;
+    if (upBar.value < 100) upBar.hidden = true;
+    growInView(li, () => msg.replaceChildren(notice("err", h("strong", {}, "Failed: "), reason, more.length ? " " : "", ...more)));
+  };
   try {
     const up = await api("POST", teamPath("/uploads/direct"), { file_name: file.name, file_size: file.size, content_type: typeOf(file), ...options });
     const done = new Array(up.parts.length).fill(0);
@@ -135,12 +159,21 @@ async function uploadOne(file, options, list, jobsById) {
     }
     upBar.value = 100;
     upText.textContent = "100 %";
+    const open = () => h("a", { href: `#/jobs/${up.job_id}` }, "Open the job");
     const update = (e) => {
+      if (e.stage === "done" && e.status === "failed") {
+        // Not a full bar: a failed job read nothing, and says why.
+        return failed(e.error_message || "The job failed.", open());
+      }
       pageBar.value = e.progress;
       pageText.textContent = e.total_pages ? `${e.processed_pages} of ${e.total_pages} page(s) · ${e.progress} %` : e.status;
       if (e.stage === "done") {
-        msg.replaceChildren(e.status === "failed" ? notice("err", e.error_message || "The job failed.") : notice("ok", `Done. `, h("a", { href: `#/jobs/${up.job_id}` }, "Open the job")));
-        li.dataset.done = e.status;
+        const bad = e.failed_pages ?? 0;
+        growInView(li, () => msg.replaceChildren(bad
+          ? notice("warn", h("strong", {}, `${bad} of ${e.total_pages} page(s) could not be read. `), e.error_message ? `${e.error_message} ` : "", open())
+          : notice("ok", `Done. `, open())));
+        li.dataset.done = bad ? "partial" : e.status;
+        if (bad) li.classList.add("partial");
       }
     };
     jobsById.set(up.job_id, update);
@@ -150,6 +183,6 @@ async function uploadOne(file, options, list, jobsById) {
     const j = await api("GET", teamPath(`/jobs/${up.job_id}`));
     if (j.stage === "done") update({ ...j, progress: 100, error_message: j.error_message });
   } catch (err) {
-    msg.replaceChildren(notice("err", err.message));
+    failed(err.message);
   }
 }
