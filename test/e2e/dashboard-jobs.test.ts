@@ -21,6 +21,7 @@ import { startServerProcess, type ServerProcess } from "../helpers/process";
 import { launchBrowser, isolatedContext } from "../helpers/browser";
 import { TEST_API_KEY } from "../helpers/app";
 import { SdkClient } from "../helpers/sdk-client";
+import { axeViolations } from "../helpers/axe";
 import { digitalPdf, multiPageTiff, SAMPLE_PAGES } from "../helpers/fixtures";
 import { greyPages, pageOfImage, smartHandler, startMockModel, stepOf, writeModelConfig, type MockModel } from "../helpers/mock-models";
 
@@ -175,6 +176,7 @@ describe("dashboard jobs in headless Chromium against the binary (issue 18)", ()
       expect(await alert.isVisible()).toBe(true);
       expect(await page.getByRole("progressbar", { name: `Pages of ${name}` }).isVisible()).toBe(false);
       expect(await item.locator(".progress-label").nth(1).innerText()).toMatch(/Pages\s+failed/);
+      expect(await axeViolations(page)).toEqual([]);
       await shot(`upload-failed-${width}-light`);
     }, 90_000);
   }
@@ -205,8 +207,10 @@ describe("dashboard jobs in headless Chromium against the binary (issue 18)", ()
         for (const c of await r.locator(".row-actions > *").all()) expect(await withinWidth(c)).toBe(true);
         expect(await withinWidth(r.getByRole("checkbox", { name: `Select ${name}` }))).toBe(true);
       }
+      expect(await axeViolations(page)).toEqual([]);
       await shot(`jobs-actions-${width}-light`);
       await page.emulateMedia({ colorScheme: "dark" });
+      expect(await axeViolations(page)).toEqual([]);
       await shot(`jobs-actions-${width}-dark`);
       await page.emulateMedia({ colorScheme: "light" });
     }, 60_000);
@@ -287,6 +291,8 @@ describe("dashboard jobs in headless Chromium against the binary (issue 18)", ()
     await dialog.waitFor();
     expect(await dialog.innerText()).toContain('"extra-one.pdf", "extra-two.pdf"');
     await shot("jobs-bulk-delete-confirm-1280-light");
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole("button", { name: "Cancel" }).focus();
     // Cancel has the focus (the safe choice); Shift+Tab reaches Delete.
     await page.keyboard.press("Shift+Tab");
     await page.keyboard.press("Enter");
@@ -321,6 +327,7 @@ describe("dashboard jobs in headless Chromium against the binary (issue 18)", ()
     const expires = r.locator('td[data-label="Expires"]');
     expect(await expires.innerText()).not.toBe("—");
     expect(await withinWidth(expires)).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
     await shot("keys-cards-390-light");
   }, 30_000);
 
@@ -331,6 +338,7 @@ describe("dashboard jobs in headless Chromium against the binary (issue 18)", ()
       await go(hash, heading);
       const sideways = await sidewaysTables();
       if (sideways.length) problems.push(`${hash}: ${sideways.join(", ")} px sideways`);
+      for (const v of await axeViolations(page)) problems.push(`${hash}: ${v}`);
     }
     await size(1280);
     expect(problems).toEqual([]);

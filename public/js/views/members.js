@@ -26,7 +26,7 @@ export async function render(main) {
         await api("DELETE", teamPath(`/members/${m.user_id}`)).then(load, (err) => toast(err.message));
       } }, "Remove") : null;
       // Data-subject requests: everything held about the person as a JSON file, or erasure.
-      const exportData = isAdmin() ? h("button", { type: "button", class: "secondary", "aria-label": `Export the data of ${m.email}`, onclick: async () => {
+      const exportData = isAdmin() ? h("button", { type: "button", class: "secondary", "aria-label": `Export data of ${m.email}`, onclick: async () => {
         try {
           const data = await api("POST", teamPath(`/members/${m.user_id}/export`));
           const a = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" })), download: `leapocr-user-${m.user_id}.json` });
