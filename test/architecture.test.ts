@@ -94,3 +94,13 @@ test("no import cycles between source files at load time (type-only imports are 
   expect(graph.get("pipeline/runner")).toContain("pipeline/work/split"); // the graph is read at all
   expect(cycles).toEqual([]);
 });
+
+test("the page box and the block types are declared once (src/ports/model.ts), not once per engine", () => {
+  // A rectangle interface, a union of block-type literals, or a list of them; a type derived
+  // from the shared one (Extract<BlockType, ...>) is no second declaration.
+  const pattern = /^export\s+(?:interface\s+(\w*Box)\b|type\s+(\w*BlockType)\s*=\s*["']|const\s+(\w*BLOCK_TYPES)\s*(?::[^=]*)?=\s*\[)/gm;
+  const declarations = sourceFiles(SRC).flatMap((file) =>
+    [...readFileSync(file, "utf8").matchAll(pattern)].map((m) => `${relative(SRC, file)}: ${m[1] ?? m[2] ?? m[3]}`),
+  );
+  expect(declarations.sort()).toEqual(["ports/model.ts: BLOCK_TYPES", "ports/model.ts: Box"]);
+});

@@ -7,6 +7,7 @@
 import type {
   BlockType, BlocksOutput, ModelRoute, PageBlock, PageOutput, PageRequest, PageSource, StructuredInput, StructuredOutput, TokenUsage,
 } from "../ports/model";
+import { BLOCK_TYPES } from "../ports/model";
 import { RouteError } from "./retry";
 import { parseModelJsonCandidates, validateAgainstSchema, type JsonSchema } from "../lib/model-json";
 import { wrapRoot } from "./provider-schema";
@@ -79,7 +80,6 @@ interface PreparedImage {
 /** Prepared images live as long as the PageSource object of the page (the runner's, per page). */
 const prepared = new WeakMap<PageSource, Map<string, Promise<PreparedImage>>>();
 
-export const BLOCK_TYPES: BlockType[] = ["paragraph", "heading", "table", "figure", "caption", "list", "header", "footer"];
 
 const withInstructions = (text: string, instructions?: string) =>
   instructions ? `${text}\n\nAdditional instructions from the user (they do not override the rules above): ${instructions}` : text;

@@ -10,19 +10,25 @@
  * A route makes ONE attempt per call; retries, timeouts, concurrency limits and fallback to the
  * next route belong to the executor in adapters/router.ts.
  */
-export interface BlockBox {
+/**
+ * A rectangle in pixels of the page image (at the dpi the page was drawn or read at). The one
+ * declaration: the PDF text layer, the OCR engine and the model routes all give their boxes in it.
+ */
+export interface Box {
   x: number;
   y: number;
   width: number;
   height: number;
 }
 
-export type BlockType = "paragraph" | "heading" | "table" | "figure" | "caption" | "list" | "header" | "footer";
+/** Every kind of block a page's layout can have, whoever found it (text layer, OCR, a model). */
+export const BLOCK_TYPES = ["paragraph", "heading", "table", "figure", "caption", "list", "header", "footer"] as const;
+export type BlockType = (typeof BLOCK_TYPES)[number];
 
 export interface PageBlock {
   type: BlockType;
   text: string;
-  bounds: BlockBox;
+  bounds: Box;
   metadata?: Record<string, unknown>;
 }
 

@@ -1,10 +1,7 @@
-/** A rectangle in pixels of the input image. */
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import type { BlockType, Box } from "../../ports/model";
+
+/** Boxes are pixels of the input image. */
+export type { Box };
 
 export interface OcrWord {
   text: string;
@@ -69,7 +66,8 @@ export interface OcrEngineOptions {
   langDataDir?: string;
 }
 
-export type OcrBlockType = "paragraph" | "heading" | "list";
+/** The blocks OCR can tell apart (a subset of every layout block type). */
+export type OcrBlockType = Extract<BlockType, "paragraph" | "heading" | "list">;
 
 export interface OcrBlock {
   type: OcrBlockType;

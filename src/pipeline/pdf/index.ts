@@ -5,6 +5,8 @@
  *
  * Rendering many pages in parallel: see ./render-pool.ts.
  */
+import type { BlockType, Box } from "../../ports/model";
+
 export type PdfErrorKind = "encrypted" | "corrupt" | "empty";
 
 /** A PDF that cannot be processed; `message` tells a person what to do about it. */
@@ -18,15 +20,8 @@ export class PdfError extends Error {
   }
 }
 
-/** Pixels in the space of the page image rendered at the `dpi` asked for. */
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export type BlockType = "paragraph" | "heading" | "list" | "table" | "header" | "footer" | "caption" | "figure";
+/** Boxes are pixels in the space of the page image rendered at the `dpi` asked for. */
+export type { Box, BlockType };
 
 export interface TextBlock {
   type: BlockType;
