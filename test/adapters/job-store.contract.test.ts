@@ -283,15 +283,20 @@ for (const [name, make] of backends) {
       expect(await store.finishExtraction("s", "w1", { error: "No page could be read, so nothing was extracted." }, 3)).toBe(true);
       expect((await h.job("s"))).toMatchObject({ status: "failed", creditsUsed: 0, errorMessage: "2 of 2 pages failed; page 1: unreadable" });
 
+      await h.subscribe("t1", ["job.completed"], true);
       await splitJob("p", 3, { format: "structured", schemaJson: "{}" });
       for (let i = 0; i < 3; i++) {
         const page = (await store.claimNextPage("w1", LEASE))!;
-        if (page.pageNumber === 2) await store.failPage(page, "w1", "blurred");
+        if (page.pageNumber === 1) await store.failPage(page, "w1", "blurred");
         else await store.completePage(page, "w1", { result: "x", confidence: null, width: 1, height: 1, boundingBoxesJson: null, route: "x" });
       }
       expect(await store.claimExtraction("p", "w1", LEASE)).toBe(true);
-      expect(await store.finishExtraction("p", "w1", { resultJson: "{}", inputTokens: null, outputTokens: null }, 1)).toBe(true);
-      expect((await h.job("p"))).toMatchObject({ status: "completed", creditsUsed: 2, errorMessage: "Page 2 failed and was left out of the extraction: blurred" });
+      expect(await store.finishExtraction("p", "w1", { resultJson: '{"total":7}', inputTokens: null, outputTokens: null }, 1)).toBe(true);
+      expect((await h.job("p"))).toMatchObject({ status: "completed", creditsUsed: 2, errorMessage: "Page 1 failed and was left out of the extraction: blurred" });
+      // The object lives on page 1 only when page 1 was read (as the result route shows it); it is always structured_result.
+      const completed = (await h.outbox("p")).at(-1)!.payload.data as { structured_result?: unknown; result?: { structured_result?: unknown; pages: { page_number: number; result: unknown }[] } };
+      expect(completed.result!.structured_result).toEqual({ total: 7 });
+      expect(completed.result!.pages.map((p) => p.result)).toEqual([null, null, null]);
     });
 
     test("a lease keeps a page from others until it expires; renewal extends it; a stale owner's result is dropped", async () => {
