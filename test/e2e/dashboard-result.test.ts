@@ -287,6 +287,15 @@ describe("the result view (point 3)", () => {
       expect(overflow).toBeLessThanOrEqual(1);
       await shot(page, `result-${width}-light`);
     }
+    // Dark scheme: the viewer's own colours keep their contrast.
+    await page.emulateMedia({ colorScheme: "dark" });
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+      await go(page, withRoute, `/jobs/${markdownJob}`, "three-pages.tiff");
+      expect(await axeViolations(page)).toEqual([]);
+      await shot(page, `result-${width}-dark`);
+    }
+    await page.emulateMedia({ colorScheme: "light" });
     await page.setViewportSize({ width: 1280, height: 900 });
   }, 60_000);
 
