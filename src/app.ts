@@ -5,12 +5,11 @@
  */
 import { Elysia } from "elysia";
 import { join } from "node:path";
-import { eq } from "drizzle-orm";
 import { ConfigError, sqliteDatabaseFile, type Config } from "./config";
 import type { AppContext } from "./context";
-import { openDatabase, type Db } from "./db/client";
+import { openDatabase } from "./db/client";
+import { serverSecret } from "./db/server-secrets";
 import { migrate } from "./db/migrate";
-import { serverSecrets } from "./db/schema";
 import { LocalStorage, UPLOAD_PART_ROUTE } from "./adapters/storage-local";
 import { S3Storage } from "./adapters/storage-s3";
 import type { StoragePort } from "./ports/storage";
@@ -36,12 +35,10 @@ import { buildModels, readConfigFile } from "./config-file";
 import { subprocessorRoutes } from "./modules/subprocessors";
 import { holdRenderPool, warmRenderPool } from "./pipeline/document";
 import { PipelineRunner } from "./pipeline/runner";
-import { ApiError, type ErrorBody } from "./lib/errors";
-import { validationIssues } from "./lib/validation-issues";
+import { errorResponse } from "./lib/error-response";
 import { bodyGate, depthGate } from "./lib/request-body";
 import { ensurePrivateDatabase, ensurePrivateDir } from "./lib/private-files";
 import { createLogger, type Logger } from "./lib/logger";
-import { randomToken } from "./lib/crypto";
 import { fetchDocumentBytes, parseAllowHosts } from "./lib/url-fetch";
 import { bootstrapTenancy } from "./modules/auth/service";
 import { ocrRoutes } from "./modules/ocr";
@@ -71,36 +68,6 @@ export interface AppDeps {
   modelEnv?: Record<string, string | undefined>;
   retrySleep?: Sleep;
   retryRandom?: () => number;
-}
-
-/** A value generated at first start and kept in the database, such as the upload signing key. */
-function serverSecret(db: Db, name: string, now: number): string {
-  const row = db.select().from(serverSecrets).where(eq(serverSecrets.name, name)).get();
-  if (row) return row.value;
-  db.insert(serverSecrets).values({ name, value: randomToken(32), createdAt: now }).onConflictDoNothing().run();
-  return db.select().from(serverSecrets).where(eq(serverSecrets.name, name)).get()!.value;
-}
-
-function errorBody(code: string | number, error: unknown, logger: Logger): { status: number; body: ErrorBody; headers?: Record<string, string> } {
-  if (error instanceof ApiError) return { status: error.status, body: error.toBody(), headers: error.headers };
-  // Elysia wraps what a parse hook throws (the body gate, a guard's 401) in its ParseError.
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  if (code === "PARSE" && cause instanceof ApiError) return { status: cause.status, body: cause.toBody(), headers: cause.headers };
-  switch (code) {
-    case "VALIDATION": {
-      const issues = validationIssues(error as Parameters<typeof validationIssues>[0]);
-      const first = issues[0];
-      const message = first ? `${first.field ? `${first.field}: ` : ""}${first.message}` : "The request is not valid.";
-      return { status: 400, body: { code: "VALIDATION_ERROR", error: { message }, details: issues } };
-    }
-    case "PARSE":
-      return { status: 400, body: { code: "BAD_REQUEST", error: { message: "The request body could not be parsed; send valid JSON with Content-Type: application/json." } } };
-    case "NOT_FOUND":
-      return { status: 404, body: { code: "NOT_FOUND", error: { message: "No such route. The API lives under /api/v1; see /api/v1/docs." } } };
-    default:
-      logger.error("unhandled error", { code: String(code), error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      return { status: 500, body: { code: "SYSTEM_ERROR", error: { message: "Internal server error." } } };
-  }
 }
 
 /** Local disk by default; an S3-compatible bucket when --storage s3. The one place that chooses. */
@@ -230,7 +197,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       logger.debug("request", { method: request.method, route: label, status, ms: Math.round(ms * 10) / 10 });
     })
     .onError(({ code, error, set }) => {
-      const { status, body, headers } = errorBody(code, error, logger);
+      const { status, body, headers } = errorResponse(code, error, logger);
       set.status = status;
       if (headers) Object.assign(set.headers, headers);
       return body;
