@@ -4,7 +4,7 @@ import type { AppContext } from "../../context";
 import { badRequest } from "../../lib/errors";
 import { teamGuard } from "../auth";
 import * as m from "./model";
-import { listAudit } from "./service";
+import { listAudit, namesOf } from "./service";
 
 const err = { 400: m.ErrorResponse, 401: m.ErrorResponse, 403: m.ErrorResponse, 404: m.ErrorResponse, 429: m.ErrorResponse };
 
@@ -34,11 +34,16 @@ export const auditRoutes = (ctx: AppContext) =>
           action: query.action, actor: query.actor, actorType: query.actor_type, target: query.target,
           from: parseTime("from", query.from), to: parseTime("to", query.to), limit: query.limit, cursor: query.cursor,
         });
+        const names = namesOf(ctx.db, team.id, page.rows);
+        const named = (type: string | null, id: string | null) => {
+          const n = type && id ? names.get(`${type}:${id}`) : undefined;
+          return { name: n?.name ?? null, ...(n?.email ? { email: n.email } : {}) };
+        };
         return {
           data: page.rows.map((r) => ({
             id: r.id, team_id: r.teamId, action: r.action,
-            actor: { type: r.actorType as "user" | "api_key" | "system", id: r.actorId },
-            target: { type: r.targetType, id: r.targetId },
+            actor: { type: r.actorType as "user" | "api_key" | "system", id: r.actorId, ...named(r.actorType, r.actorId) },
+            target: { type: r.targetType, id: r.targetId, ...named(r.targetType, r.targetId) },
             ip: r.ip, user_agent: r.userAgent, metadata: parseMetadata(r.metadataJson), created_at: new Date(r.createdAt).toISOString(),
           })),
           has_more: page.hasMore,
@@ -53,7 +58,7 @@ export const auditRoutes = (ctx: AppContext) =>
         response: { 200: m.AuditListResponse, ...err },
         detail: {
           summary: "Audit log",
-          description: "Every change and security event of the team (and its members' logins), newest first. Filter by `action` (exact, or a prefix ending in `*`), `actor`, `actor_type`, `target`, `from`, `to`; page with `limit` and `cursor` (the previous page's `next_cursor`). Records carry who, what, when, the IP and user agent; never document content.",
+          description: "Every change and security event of the team (and its members' logins), newest first. Filter by `action` (exact, or a prefix ending in `*`), `actor`, `actor_type`, `target`, `from`, `to`; page with `limit` and `cursor` (the previous page's `next_cursor`). Records carry who, what, when, the IP and user agent; never document content. `actor.name` and `target.name` give the name of the user (with `email`), API key, template or team an id stands for, when it still exists.",
           tags: ["Audit Log"],
           security: [{ bearer: [] }, { sessionCookie: [] }, { apiKey: [] }],
         },

@@ -22,12 +22,18 @@ export const AuditQuery = v.object({
 });
 export type AuditQuery = v.InferOutput<typeof AuditQuery>;
 
+/** What the id stands for, for people: null when it is gone (a deleted key, an erased user) or not a user, key, template or team. */
+const Named = v.object({
+  name: v.pipe(v.nullable(v.string()), v.description("The user's name (their email when they gave none), or the API key's, template's or team's name; null when unknown.")),
+  email: v.optional(v.pipe(v.string(), v.description("A user's email."))),
+});
+
 export const AuditEntry = v.object({
   id: v.string(),
   team_id: v.nullable(v.string()),
   action: v.string(),
-  actor: v.object({ type: v.picklist(["user", "api_key", "system"]), id: v.nullable(v.string()) }),
-  target: v.object({ type: v.nullable(v.string()), id: v.nullable(v.string()) }),
+  actor: v.object({ type: v.picklist(["user", "api_key", "system"]), id: v.nullable(v.string()), ...Named.entries }),
+  target: v.object({ type: v.nullable(v.string()), id: v.nullable(v.string()), ...Named.entries }),
   ip: v.nullable(v.string()),
   user_agent: v.nullable(v.string()),
   metadata: v.nullable(v.record(v.string(), v.unknown())),

@@ -3,9 +3,9 @@
  * transaction when there is one, so the record and the change land together or not at all.
  * Never pass document content in metadata. And the reader behind the audit log route.
  */
-import { and, desc, eq, gte, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../db/client";
-import { auditLog, memberships } from "../../db/schema";
+import { apiKeys, auditLog, memberships, teams, templates, users } from "../../db/schema";
 import { badRequest } from "../../lib/errors";
 import { newId } from "../../lib/ids";
 import type { AuditActor } from "../../ports/job-store";
@@ -110,4 +110,33 @@ export function purgeAuditBefore(db: Db, cutoff: number, batch = 5000): number {
     removed += res.changes;
     if (res.changes < batch) return removed;
   }
+}
+
+/** What a person reads instead of an id: a user's name and email, a key's, template's or team's name. */
+export interface Named {
+  name: string;
+  email?: string;
+}
+
+/**
+ * Names for the users, API keys, templates and teams a page of records mentions, keyed by
+ * `type:id`, so the log reads "Olivia Owner" instead of usr_3f9a… (issue 18, point 6). Keys,
+ * templates and teams are looked up in this team only; users anywhere, since a record of this
+ * team names only people who acted in it or were acted upon. An erased user's pseudonym, a
+ * deleted template or key found nowhere simply has no name.
+ */
+export function namesOf(db: Db, teamId: string, rows: Pick<AuditRow, "actorType" | "actorId" | "targetType" | "targetId">[]): Map<string, Named> {
+  const ids = (type: string) => [...new Set(rows.flatMap((r) => [r.actorType === type ? r.actorId : null, r.targetType === type ? r.targetId : null]).filter((x): x is string => !!x))];
+  const out = new Map<string, Named>();
+  const userIds = ids("user");
+  if (userIds.length) for (const u of db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(inArray(users.id, userIds)).all()) out.set(`user:${u.id}`, { name: u.name || u.email, email: u.email });
+  const keyIds = ids("api_key");
+  if (keyIds.length) for (const k of db.select({ id: apiKeys.id, name: apiKeys.name }).from(apiKeys).where(and(eq(apiKeys.teamId, teamId), inArray(apiKeys.id, keyIds))).all()) out.set(`api_key:${k.id}`, { name: k.name });
+  const templateIds = ids("template");
+  if (templateIds.length) for (const t of db.select({ id: templates.id, name: templates.name }).from(templates).where(and(eq(templates.teamId, teamId), inArray(templates.id, templateIds))).all()) out.set(`template:${t.id}`, { name: t.name });
+  if (ids("team").includes(teamId)) {
+    const t = db.select({ name: teams.name }).from(teams).where(eq(teams.id, teamId)).get();
+    if (t) out.set(`team:${teamId}`, { name: t.name });
+  }
+  return out;
 }

@@ -46,6 +46,31 @@ describe("what is recorded", () => {
     expect(byAction("auth.login").some((e: any) => e.target.id === a.users.viewer.id)).toBe(true);
   });
 
+  test("issue 18 point 6: ids come with what they stand for: a user's name and email, a key's, template's and team's name", async () => {
+    const tpl = await api(t, "POST", `${a.base}/templates`, { session: a.sessions.admin, body: { name: "Named template", format: "markdown", model: "standard-v2" } });
+    expect(tpl.status).toBe(201);
+    const res = await list("?limit=200");
+    const byAction = (action: string) => res.body.data.filter((e: any) => e.action === action);
+    const created = byAction("api_key.created").find((e: any) => e.metadata?.name === "audited key");
+    expect(created.actor).toEqual({ type: "user", id: a.users.admin.id, name: "admin user", email: a.users.admin.email });
+    // A revoked key keeps its name.
+    expect(created.target).toEqual({ type: "api_key", id: created.target.id, name: "audited key" });
+    expect(byAction("job.deleted")[0].actor).toEqual({ type: "api_key", id: a.key.id, name: "Audited key" });
+    expect(byAction("member.role_changed")[0].target).toEqual({ type: "user", id: a.users.viewer.id, name: "viewer user", email: a.users.viewer.email });
+    expect(byAction("settings.updated")[0].target).toEqual({ type: "team", id: a.teamId, name: expect.any(String) });
+    expect(byAction("template.created")[0].target).toEqual({ type: "template", id: tpl.body.id, name: "Named template" });
+    // What has no name says so: a job, a system actor.
+    expect(byAction("job.deleted")[0].target).toEqual({ type: "job", id: expect.any(String), name: null });
+  });
+
+  test("names of another team's keys are not looked up through this team's log", async () => {
+    const other = await seedTenant(t, "Elsewhere");
+    const { namesOf } = await import("../../../src/modules/audit/service");
+    const names = namesOf(t.server.ctx.db, a.teamId, [{ actorType: "api_key", actorId: other.key.id, targetType: "template", targetId: null }]);
+    expect(names.size).toBe(0);
+    expect(namesOf(t.server.ctx.db, other.teamId, [{ actorType: "api_key", actorId: other.key.id, targetType: null, targetId: null }]).get(`api_key:${other.key.id}`)).toEqual({ name: "Elsewhere key" });
+  });
+
   test("a failed login of a member shows in the team's log with the address, never the password", async () => {
     await api(t, "POST", "/api/v1/auth/login", { body: { email: a.users.member.email, password: "definitely-not-it-123" } });
     const res = await list(`?action=auth.login_failed&target=${a.users.member.id}`);
