@@ -106,6 +106,16 @@ export function isRefusedAddress(ip: string): boolean {
   return inner.some(ipv4Refused) || ipv6Refused(g);
 }
 
+/**
+ * What the person refused can do about it (issue 18, point 8): a receiver or document server on
+ * the operator's own network is reached once its operator names it. Never offered for cloud
+ * metadata addresses, which nobody should allow.
+ */
+function allowHint(url: URL): string {
+  return ` If ${url.host} is a server on your own network that this server should reach, the operator can allow it with LEAPOCR_URL_ALLOW_HOSTS=${url.host} (comma-separated host or host:port).`;
+}
+const isMetadataAddress = (ip: string) => ip.startsWith("169.254.") || ip.toLowerCase().startsWith("fd00:ec2:") || /(^|:)169\.254\./.test(ip) || ip.toLowerCase().includes("a9fe:");
+
 /** Checks a URL's scheme and the addresses its host resolves to; answers the URL and the address to connect to. */
 export async function checkFetchableUrl(raw: string, allowHosts: string[] = [], resolve: Resolve = systemResolve): Promise<CheckedUrl> {
   let url: URL;
@@ -121,7 +131,7 @@ export async function checkFetchableUrl(raw: string, allowHosts: string[] = [], 
   const allowed = isAllowListed(url, allowHosts);
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (!allowed && (host === "localhost" || host.endsWith(".localhost") || host === "metadata.google.internal")) {
-    throw new FetchError(`The URL's host ${host} is a local or metadata address, which this server does not fetch.`);
+    throw new FetchError(`The URL's host ${host} is a local or metadata address, which this server does not fetch.${host === "metadata.google.internal" ? "" : allowHint(url)}`);
   }
   let addresses: string[];
   try {
@@ -133,7 +143,7 @@ export async function checkFetchableUrl(raw: string, allowHosts: string[] = [], 
   // Every address is checked, not only the one used: a resolver may rotate them.
   const refused = allowed ? undefined : addresses.find(isRefusedAddress);
   if (refused) {
-    throw new FetchError(`The URL's host ${host} resolves to ${refused}, a loopback, private, link-local or metadata address, which this server does not fetch.`);
+    throw new FetchError(`The URL's host ${host} resolves to ${refused}, a loopback, private, link-local or metadata address, which this server does not fetch.${isMetadataAddress(refused) ? "" : allowHint(url)}`);
   }
   // IPv4 first when there is one: a pinned connection has no happy-eyeballs fallback, and many
   // on-prem hosts have no IPv6 route.

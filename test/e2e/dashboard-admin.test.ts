@@ -463,7 +463,10 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       await page.getByText("No webhooks yet.").waitFor();
       await page.getByLabel("Address").fill(`http://localhost:${receiver.port}/hooks/leapocr`);
       await page.getByRole("button", { name: "Add webhook" }).click();
-      await page.getByRole("alert").filter({ hasText: "Webhook url refused: The URL's host localhost is a local or metadata address" }).waitFor();
+      const refusal = page.getByRole("alert").filter({ hasText: "Webhook url refused: The URL's host localhost is a local or metadata address" });
+      await refusal.waitFor();
+      // Point 8: the message says what the operator can do about it.
+      expect(await refusal.innerText()).toContain(`the operator can allow it with LEAPOCR_URL_ALLOW_HOSTS=localhost:${receiver.port}`);
       expect(((await (await teamApi("/webhooks")).json()) as { data: unknown[] }).data).toEqual([]);
     }, 30_000);
 
@@ -475,10 +478,14 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       expect(await page.getByRole("checkbox", { name: "job.failed" }).isChecked()).toBe(true);
       await created.check();
       await page.getByRole("button", { name: "Add webhook" }).click();
-      const shown = page.getByRole("status").filter({ hasText: "Webhook added. Copy its signing secret now; later an admin can reveal it again (audited) or rotate it:" }).locator("code.secret");
+      const shown = page.getByRole("status").filter({ hasText: "Webhook added. Copy its signing secret now; later an admin can reveal it again (audited) or regenerate it:" }).locator("code.secret");
       await shown.waitFor();
       secret = (await shown.innerText()).trim();
       expect(secret).toMatch(/^whsec_[A-Za-z0-9_-]{20,}$/);
+      // Point 8: Copy puts exactly the secret on the clipboard.
+      await page.getByRole("button", { name: "Copy signing secret" }).click();
+      await page.locator("#toast").getByText("Copied signing secret.").waitFor();
+      expect(await page.evaluate(() => (globalThis as El).navigator.clipboard.readText())).toBe(secret);
       const card = page.locator(".card").filter({ has: page.getByText(hookUrl(), { exact: true }) });
       await card.waitFor();
       expect(await card.innerText()).toContain("enabled");
@@ -510,7 +517,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
 
       const row = page.locator("tbody tr").filter({ hasText: "webhook.test" });
       await row.waitFor();
-      expect((await row.getByRole("cell").allInnerTexts()).slice(1)).toEqual(["webhook.test", hookUrl(), "delivered", "1", "200"]);
+      expect((await row.getByRole("cell").allInnerTexts()).slice(1, 6)).toEqual(["webhook.test", hookUrl(), "delivered", "1", "200"]);
     }, 30_000);
 
     test("a receiver that fails is reported as failed, in the notice and in the event log", async () => {
@@ -522,14 +529,132 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 2);
       // Newest first.
       expect((await rows.nth(0).getByRole("cell").allInnerTexts()).slice(1, 5)).toEqual(["webhook.test", hookUrl(), "failed", "1"]);
-      expect(await rows.nth(0).getByRole("cell").last().innerText()).toContain("503");
-      expect((await rows.nth(1).getByRole("cell").allInnerTexts()).slice(1)).toEqual(["webhook.test", hookUrl(), "delivered", "1", "200"]);
+      expect(await rows.nth(0).getByRole("cell").nth(5).innerText()).toContain("503");
+      expect((await rows.nth(1).getByRole("cell").allInnerTexts()).slice(1, 6)).toEqual(["webhook.test", hookUrl(), "delivered", "1", "200"]);
       const card = page.locator(".card").filter({ has: page.getByText(hookUrl(), { exact: true }) });
       expect(await card.innerText()).toContain("0 failure(s) in a row"); // a test send does not count towards disabling
       // The API's event log agrees.
       const ev = (await (await teamApi("/webhooks/events")).json()) as { data: { event_type: string; processing_status: string; http_status?: number }[] };
       expect(ev.data.map((e) => [e.event_type, e.processing_status, e.http_status])).toEqual([["webhook.test", "failed", 503], ["webhook.test", "delivered", 200]]);
       receiverStatus = 200;
+    }, 30_000);
+
+    type Hook = { id: string; url: string; events: string[]; enabled: boolean; include_results: boolean };
+    const hooks = async () => ((await (await teamApi("/webhooks")).json()) as { data: Hook[] }).data;
+
+    test("point 8: a delivery's payload opens under its row: the very body the receiver got, with Copy", async () => {
+      const rows = page.locator("tbody tr").filter({ hasText: "webhook.test" });
+      const open = rows.nth(0).getByRole("button", { name: /^Payload of webhook\.test/ });
+      expect(await open.getAttribute("aria-expanded")).toBe("false");
+      await open.click();
+      const pre = page.locator("tr.payload-row pre.json");
+      await pre.waitFor();
+      expect(await open.getAttribute("aria-expanded")).toBe("true");
+      // The newest delivery is the failed one, received second.
+      expect(JSON.parse(await pre.innerText())).toEqual(JSON.parse(received[1]!.body));
+      await page.locator("tr.payload-row").getByRole("button", { name: "Copy payload" }).click();
+      expect(JSON.parse(await page.evaluate(() => (globalThis as El).navigator.clipboard.readText()))).toEqual(JSON.parse(received[1]!.body));
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(shots, "webhooks-payload-1280-light.png"), fullPage: true });
+      await open.click();
+      expect(await page.locator("tr.payload-row").count()).toBe(0);
+    }, 30_000);
+
+    test("point 8: editing a webhook changes its address, events and enabled state; a refused address is said in the form, naming LEAPOCR_URL_ALLOW_HOSTS", async () => {
+      const card = () => page.locator(".card").filter({ has: page.getByRole("button", { name: "Send test event" }) });
+      await card().getByRole("button", { name: "Edit" }).click();
+      const form = page.getByRole("form", { name: `Edit webhook ${hookUrl()}` });
+      await form.waitFor();
+      expect(await form.getByLabel("Address").inputValue()).toBe(hookUrl());
+      expect(await form.getByRole("checkbox", { name: "job.created" }).isChecked()).toBe(true);
+      await form.getByRole("checkbox", { name: "job.created" }).uncheck();
+      await form.getByRole("checkbox", { name: "job.deleted" }).check();
+      await form.getByRole("checkbox", { name: /^Enabled/ }).uncheck();
+      await form.getByRole("button", { name: "Save" }).click();
+      await page.locator("#toast").getByText("Webhook saved.").waitFor();
+      expect(await card().innerText()).toContain("disabled");
+      expect(await card().innerText()).toContain("job.completed, job.failed, job.deleted");
+      let [hook] = await hooks();
+      expect([hook!.url, hook!.events, hook!.enabled]).toEqual([hookUrl(), ["job.completed", "job.failed", "job.deleted"], false]);
+
+      // A new address on the same receiver, enabled again.
+      await card().getByRole("button", { name: "Edit" }).click();
+      const again = page.getByRole("form", { name: `Edit webhook ${hookUrl()}` });
+      await again.getByLabel("Address").fill(`http://localhost:${receiver.port}/hooks/moved`);
+      await again.getByRole("checkbox", { name: /^Enabled/ }).check();
+      await again.getByRole("button", { name: "Save" }).click();
+      const refused = again.getByRole("alert");
+      await refused.waitFor();
+      expect(await refused.innerText()).toContain(`LEAPOCR_URL_ALLOW_HOSTS=localhost:${receiver.port}`);
+      expect((await hooks())[0]!.url).toBe(hookUrl()); // nothing saved
+      await again.getByLabel("Address").fill(`http://127.0.0.1:${receiver.port}/hooks/moved`);
+      await again.getByRole("button", { name: "Save" }).click();
+      await page.locator("#toast").getByText("Webhook saved.").waitFor();
+      [hook] = await hooks();
+      expect([hook!.url, hook!.enabled]).toEqual([`http://127.0.0.1:${receiver.port}/hooks/moved`, true]);
+      expect(await card().innerText()).toContain("enabled");
+    }, 30_000);
+
+    test("point 8: regenerating the secret asks first, shows the new one with Copy, and deliveries are signed with it", async () => {
+      const card = page.locator(".card").filter({ has: page.getByRole("button", { name: "Send test event" }) });
+      await card.getByRole("button", { name: "Regenerate secret" }).click();
+      const dialog = page.getByRole("dialog", { name: "Regenerate the signing secret?" });
+      await dialog.waitFor();
+      await dialog.getByRole("button", { name: "Cancel" }).click();
+      expect(await page.locator("code.secret").count()).toBe(0);
+      await card.getByRole("button", { name: "Regenerate secret" }).click();
+      await page.getByRole("dialog").getByRole("button", { name: "Regenerate" }).click();
+      const shown = page.getByRole("status").filter({ hasText: "New signing secret (copy it now):" }).locator("code.secret");
+      await shown.waitFor();
+      const fresh = (await shown.innerText()).trim();
+      expect(fresh).toMatch(/^whsec_/);
+      expect(fresh).not.toBe(secret);
+      await page.getByRole("button", { name: "Copy signing secret" }).click();
+      expect(await page.evaluate(() => (globalThis as El).navigator.clipboard.readText())).toBe(fresh);
+      await card.getByRole("button", { name: "Send test event" }).click();
+      await page.getByRole("status").filter({ hasText: /^Test webhook delivered\./ }).waitFor();
+      const r = received.at(-1)!;
+      expect(r.path).toBe("/hooks/moved");
+      const ts = r.headers["x-webhook-timestamp"]!;
+      expect(r.headers["x-webhook-signature"]).toBe(createHmac("sha256", fresh).update(`${ts}.${r.body}`).digest("hex"));
+      expect(r.headers["x-webhook-signature"]).not.toBe(createHmac("sha256", secret).update(`${ts}.${r.body}`).digest("hex"));
+    }, 30_000);
+  });
+
+  describe("audit log", () => {
+    test("point 6: people and keys by name with their ids beneath, dates on one line, the IP column on screen at 1280 px", async () => {
+      // One change made with the API key, so that a key is an actor in the log.
+      const [tpl] = ((await (await teamApi("/templates")).json()) as { data: { id: string }[] }).data;
+      expect((await teamApi(`/templates/${tpl!.id}/favorite`, { method: "POST" })).status).toBe(200);
+      // The audit log is for owners and admins, not API keys: read it with the owner's session.
+      const logged = (action: string) =>
+        context.request.get(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${team.id}/audit-logs?action=${action}`).then((r) => r.json() as Promise<{ data: { actor: { id: string }; target: { id: string } }[] }>);
+      const keyId = (await logged("template.favorite_toggled")).data[0]!.actor.id;
+      const roleChange = (await logged("member.role_changed")).data[0]!;
+      expect(keyId).toMatch(/^key_/);
+      expect(roleChange.target.id).toMatch(/^usr_/);
+
+      await go(page, "/team/audit", /^Audit log$/);
+      const row = (action: string) => page.locator("tbody tr").filter({ has: page.getByText(action, { exact: true }) }).first();
+      await row("template.favorite_toggled").waitFor();
+      const cells = async (action: string) => (await row(action).getByRole("cell").allInnerTexts()).map((c) => c.trim());
+      const [, , keyActor, template] = await cells("template.favorite_toggled");
+      expect(keyActor).toBe(`bootstrap (API key)\n${keyId}`);
+      expect(template).toBe(`Invoice fields (template)\n${tpl!.id}`);
+      const [, , owner, vera, ip] = await cells("member.role_changed");
+      expect(owner).toBe(`owner\n${OWNER.email} · ${roleChange.actor.id}`);
+      expect(vera).toBe(`${MEMBER.name}\n${MEMBER.email} · ${roleChange.target.id}`);
+      expect(ip).toBe("127.0.0.1");
+
+      // Every date on one line; the whole table, IP column included, fits 1280 px without scrolling sideways.
+      const lines = await page.$$eval("td.when time", (ts) => ts.map((t) => (t as El).getClientRects().length));
+      expect(lines.length).toBeGreaterThan(5);
+      expect(lines.filter((n) => n !== 1)).toEqual([]);
+      const ipHeader = (await page.getByRole("columnheader", { name: "IP" }).boundingBox())!;
+      expect(ipHeader.x + ipHeader.width).toBeLessThanOrEqual(1280);
+      expect(await page.locator(".table-wrap").evaluate((w: El) => w.scrollWidth <= w.clientWidth)).toBe(true);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(shots, "audit-1280-light.png"), fullPage: true });
     }, 30_000);
   });
 

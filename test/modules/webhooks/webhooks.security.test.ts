@@ -51,6 +51,23 @@ test("webhook urls go through the address guard: loopback, private, link-local a
   expect(res.status).toBe(400);
 });
 
+test("issue 18 point 8: refusing a receiver on the operator's network names LEAPOCR_URL_ALLOW_HOSTS in the API's message; a metadata address gets no such hint", async () => {
+  const lan = await w.call("POST", "/webhooks", { body: { url: "http://127.0.0.2:8443/hooks", events: ["job.completed"] } });
+  expect(lan.status).toBe(400);
+  expect(lan.body.error.message).toBe(
+    "Webhook url refused: The URL's host 127.0.0.2 resolves to 127.0.0.2, a loopback, private, link-local or metadata address, which this server does not fetch. " +
+      "If 127.0.0.2:8443 is a server on your own network that this server should reach, the operator can allow it with LEAPOCR_URL_ALLOW_HOSTS=127.0.0.2:8443 (comma-separated host or host:port).",
+  );
+  const local = await w.call("PUT", `/webhooks/${subId}`, { body: { url: "http://localhost:8080/hooks", events: ["job.completed"] } });
+  expect(local.status).toBe(400);
+  expect(local.body.error.message).toContain("allow it with LEAPOCR_URL_ALLOW_HOSTS=localhost:8080");
+  for (const url of ["http://169.254.169.254/latest/meta-data", "http://metadata.google.internal/"]) {
+    const meta = await w.call("POST", "/webhooks", { body: { url, events: ["job.completed"] } });
+    expect(meta.status, url).toBe(400);
+    expect(meta.body.error.message, url).not.toContain("LEAPOCR_URL_ALLOW_HOSTS");
+  }
+});
+
 test("a receiver's redirect is not followed", async () => {
   const target = startReceiver();
   const redirector = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response(null, { status: 302, headers: { location: target.url } }) });
