@@ -182,6 +182,21 @@ describe("dashboard jobs in headless Chromium against the binary (issue 18)", ()
     }, 90_000);
   }
 
+  test("upload: a file with a failed page says how many pages failed and why, beside the link to the job", async () => {
+    await size(1280);
+    await go("/upload", /Upload documents/);
+    const name = "scan-with-bad-page.tiff";
+    await page.setInputFiles("#file-input", { name, mimeType: "image/tiff", buffer: Buffer.from(await multiPageTiff(await greyPages(2))) });
+    await page.getByLabel("Model").selectOption("flaky");
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+    const item = page.locator('li.upload[data-done="partial"]').filter({ hasText: name });
+    await item.waitFor({ timeout: 60_000 });
+    const status = item.getByRole("status");
+    expect(await status.innerText()).toMatch(/^1 of 2 page\(s\) could not be read\. Page 2 failed: .*page 2 refused by the model route.* Open the job$/);
+    expect(await onScreen(item)).toBe(true);
+    expect(await axeViolations(page)).toEqual([]);
+  }, 90_000);
+
   for (const width of [1280, 390] as const) {
     test(`jobs list at ${width} px: each failed job's reason in its row, every cell and action on screen, no sideways scrolling`, async () => {
       await size(width);
