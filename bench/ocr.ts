@@ -133,6 +133,8 @@ try {
   const flat: { r: OcrResult; s: number }[] = [];
   const same: { text: string; s: number }[] = [];
   const fast: { text: string; s: number }[] = [];
+  const oursCpu: number[] = [];
+  const flatCpu: number[] = [];
   const best = <T extends { s: number }>(arr: T[], i: number, v: T) => {
     if (!arr[i] || v.s < arr[i]!.s) arr[i] = v;
   };
@@ -141,8 +143,14 @@ try {
       // Alternate which goes first, so neither always meets a warmer cache.
       for (const engine of round % 2 ? [plain, one] : [one, plain]) {
         t0 = performance.now();
+        const c0 = process.cpuUsage();
         const r = await engine.recognize(p.png);
         best(engine === one ? ours : flat, i, { r, s: (performance.now() - t0) / 1000 });
+        // CPU time of the whole process (worker, main thread, sharp's threads) for this one call:
+        // what the page costs, whatever else the machine is doing.
+        const c = process.cpuUsage(c0);
+        const cpu = engine === one ? oursCpu : flatCpu;
+        cpu[i] = Math.min(cpu[i] ?? Infinity, (c.user + c.system) / 1e6);
       }
       if (haveCli) {
         best(same, i, await cli(p.file, tessdata));
@@ -178,12 +186,13 @@ try {
   const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
   const pct = (n: number | null | undefined) => (n === null || n === undefined ? "-" : (n * 100).toFixed(2) + "%");
   const rows: string[][] = [
-    ["page", "px", "ours s", "no-upright s", "upright cost", "upright s", "in-call cost", "turn", "CLI s", "ours/CLI", "CLI-fast s", "CER ours", "CER no-upright", "CER CLI", "CER CLI-fast"],
+    ["page", "px", "ours s", "no-upright s", "upright cost", "upright s", "in-call cost", "CPU s ours / no-upright", "CPU cost", "turn", "CLI s", "ours/CLI", "CLI-fast s", "CER ours", "CER no-upright", "CER CLI", "CER CLI-fast"],
   ];
   let sumOurs = 0, sumFlat = 0, sumSame = 0, sumFast = 0;
   const ratios: number[] = [];
   const inCall: number[] = [];
   let sumUp = 0;
+  let sumCpuOurs = 0, sumCpuFlat = 0;
   const cers: [number, number, number, number][] = []; // weight, ours, same, fast
   pages.forEach((p, i) => {
     const o = ours[i]!;
@@ -204,7 +213,9 @@ try {
     const us = (o.r.upright?.ms ?? 0) / 1000;
     sumUp += us;
     inCall.push(us / (o.s - us));
-    rows.push([p.name, `${o.r.width}x${o.r.height}`, f2(o.s), f2(u.s), pct(o.s / u.s - 1), f2(us), pct(us / (o.s - us)), turn, f2(s?.s ?? NaN), s ? f2(o.s / s.s) + "x" : "-", f2(f?.s ?? NaN), pct(co), pct(cer(u.r.text, p.truth)), pct(cs), pct(cf)]);
+    sumCpuOurs += oursCpu[i]!;
+    sumCpuFlat += flatCpu[i]!;
+    rows.push([p.name, `${o.r.width}x${o.r.height}`, f2(o.s), f2(u.s), pct(o.s / u.s - 1), f2(us), pct(us / (o.s - us)), `${f2(oursCpu[i]!)} / ${f2(flatCpu[i]!)}`, pct(oursCpu[i]! / flatCpu[i]! - 1), turn, f2(s?.s ?? NaN), s ? f2(o.s / s.s) + "x" : "-", f2(f?.s ?? NaN), pct(co), pct(cer(u.r.text, p.truth)), pct(cs), pct(cf)]);
   });
   const n = pages.length;
   const wsum = cers.reduce((a, c) => a + c[0], 0);
@@ -217,6 +228,8 @@ try {
     pct(sumOurs / sumFlat - 1),
     f2(sumUp / n),
     pct(sumUp / (sumOurs - sumUp)),
+    `${f2(sumCpuOurs / n)} / ${f2(sumCpuFlat / n)}`,
+    pct(sumCpuOurs / sumCpuFlat - 1),
     "",
     f2(sumSame / n),
     haveCli ? f2(sumOurs / sumSame) + "x" : "-",
@@ -232,6 +245,7 @@ try {
   console.log("ours = embedded engine (tesseract.js-core simd wasm, eng 4.0.0_best_int, PSM 3), 1 worker, pages turned upright first");
   console.log("no-upright = the same engine with upright: false; upright cost = ours / no-upright - 1; upright s = time the call spent uprighting");
   console.log("in-call cost = upright s / (ours s - upright s); turn = quarter turn/deskew made (degrees)");
+  console.log("CPU s = process CPU time (user + system, all threads) of one call, best of the rounds; CPU cost = ours / no-upright - 1: what uprighting costs whatever the machine's load");
   console.log("CLI = tesseract CLI, OMP_THREAD_LIMIT=1, same model; CLI-fast = same CLI with the distro's eng model");
   console.log("CER = Levenshtein / reference length after collapsing whitespace; mean weighted by reference length\n");
   console.log(fmt(rows[0]!));
@@ -240,6 +254,7 @@ try {
   const sorted = [...ratios].sort((a, b) => a - b);
   console.log(`\nupright cost: ${pct(sumOurs / sumFlat - 1)} of the total reading time, per page median ${pct(sorted[Math.floor(sorted.length / 2)]! - 1)}, max ${pct(sorted.at(-1)! - 1)}`);
   console.log(`upright cost timed inside each call: ${pct(sumUp / (sumOurs - sumUp))} overall, per page max ${pct(Math.max(...inCall))}`);
+  console.log(`upright cost in CPU time: ${pct(sumCpuOurs / sumCpuFlat - 1)} overall, per page max ${pct(Math.max(...pages.map((_, i) => oursCpu[i]! / flatCpu[i]! - 1)))}`);
   console.log(`best of ${rounds} rounds. ours: worker start-up (wasm compile + model load + first page ${smallest.name}) ${f2(startup)} s`);
   console.log(`ours, 2 workers: ${f2(twoWall)} s for ${n} pages = ${f2(twoWall / n)} s/page throughput`);
   if (haveCli) console.log(`CLI, 2 processes at a time (same model): ${f2(cli2Wall)} s for ${n} pages = ${f2(cli2Wall / n)} s/page throughput`);

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { holdRenderPool } from "../../src/pipeline/document";
 import { createOcrEngine, type OcrResult } from "../../src/pipeline/ocr/index.ts";
-import { boxToUploaded, estimateSkew, type GreyImage } from "../../src/pipeline/ocr/upright.ts";
+import { boxToUploaded, estimateSkew, needsOrientation, type GreyImage } from "../../src/pipeline/ocr/upright.ts";
+import { hasShared, sharedPath } from "../helpers/shared";
 import { SCAN_LINES, SCAN_TURNS, turnedScan, uprightScan } from "../fixtures/fidelity/scans";
 
 setDefaultTimeout(120_000);
@@ -151,6 +152,26 @@ describe("skew measurement", () => {
     for (const deg of [180, 184]) expect(estimateSkew(await grey(deg)).ascent).toBeLessThan(-0.3);
     // On its side the lines run down the page: not measured (OSD decides).
     expect(estimateSkew(await grey(90))).toMatchObject({ vertical: true, ascent: 0 });
+  });
+
+  test("orientation detection runs only when the ascent leaves doubt: its sign tells up from down", () => {
+    // eurotext measures 0.22 (OSD was a third of its reading); the lowest upright page seen 0.07.
+    expect(needsOrientation({ vertical: false, ascent: 0.22 }, "eng")).toBe(false);
+    expect(needsOrientation({ vertical: false, ascent: 0.15 }, "eng+fra")).toBe(false);
+    expect(needsOrientation({ vertical: false, ascent: 0.07 }, "eng")).toBe(true);
+    expect(needsOrientation({ vertical: false, ascent: -0.22 }, "eng")).toBe(true);
+    expect(needsOrientation({ vertical: true, ascent: 0 }, "eng")).toBe(true);
+    expect(needsOrientation({ vertical: false, ascent: 0.9 }, "ara")).toBe(true);
+  });
+
+  test.skipIf(!hasShared("benchmarks/ocr-scans/eurotext.tif"))("eurotext (the bench's page paying OSD) is known upright, and upside down is not", async () => {
+    const { loadSharp } = await import("../../src/lib/sharp");
+    const sharp = await loadSharp();
+    for (const deg of [0, 180]) {
+      const { data, info } = await sharp(sharedPath("benchmarks/ocr-scans/eurotext.tif")).rotate(deg).greyscale().raw().toBuffer({ resolveWithObject: true });
+      const e = estimateSkew({ data: new Uint8Array(data), width: info.width, height: info.height });
+      expect(needsOrientation(e, "eng")).toBe(deg !== 0);
+    }
   });
 
   test("a blank page or a photo-like page is left alone", () => {

@@ -18,7 +18,7 @@ import TesseractCore from "tesseract.js-core/tesseract-core-simd.js";
 import type { RecognizeRequest, WorkerInit, WorkerReply, WorkerRequest } from "./protocol.ts";
 import type { Box, OcrLine, OcrParagraph, OcrResult, OcrWord } from "./types.ts";
 import { unionBox } from "./boxes.ts";
-import { boxToUploaded, estimateSkew, MIN_SKEW, pgm, type GreyImage, type Uprighting } from "./upright.ts";
+import { boxToUploaded, estimateSkew, MIN_SKEW, needsOrientation, pgm, type GreyImage, type Uprighting } from "./upright.ts";
 
 declare const self: Worker;
 
@@ -158,27 +158,13 @@ async function detectTurn(grey: GreyImage, band: { x: number; y: number; width: 
   }
 }
 
-/**
- * Languages written in the Latin alphabet, whose lines carry clearly more ink above their
- * x-height band than below it (SkewEstimate.ascent): for them a page that measures so is upright
- * and orientation detection is skipped.
- */
-const LATIN = new Set("afr cat ces dan deu eng enm est eus fin fra frm glg hrv hun ind isl ita lat lav lit mlt nld nor pol por ron slk slv spa sqi swe tur vie".split(" "));
-/**
- * Ascent above which a Latin page is taken as upright. Measured (bench/ocr.ts scans, the
- * olmOCR sample, test pages; 200-300 DPI): upright pages 0.07-0.96, the same pages upside down
- * -0.96 to -0.07. Below it (or for other scripts) OSD decides.
- */
-const UPRIGHT_ASCENT = 0.3;
-
 /** How to turn the page before reading it: a quarter turn from OSD, then minus its measured skew. */
 async function uprighting(grey: GreyImage, lang: string): Promise<Uprighting> {
   const skew = estimateSkew(grey);
   const deskew = Math.abs(skew.angle) >= MIN_SKEW ? -skew.angle : 0;
-  const latin = lang.split("+").every((l) => LATIN.has(l));
   // The cheap case, most pages: Latin text clearly the right way up. OSD costs a third of
   // reading a small page; this test a few percent.
-  if (latin && !skew.vertical && skew.ascent >= UPRIGHT_ASCENT) return { rotation: 0, deskew };
+  if (!needsOrientation(skew, lang)) return { rotation: 0, deskew };
   let rotation = 0;
   try {
     if (skew.textBand) rotation = await detectTurn(grey, skew.textBand);
