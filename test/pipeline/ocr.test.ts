@@ -11,6 +11,8 @@ import {
   type OcrLine,
   type OcrResult,
 } from "../../src/pipeline/ocr/index.ts";
+import { openPdf } from "../../src/pipeline/pdf/index";
+import { hasShared, sharedPath } from "../helpers/shared";
 
 // tesseract/testing/phototest.tif (Apache-2.0) as PNG: 640x480, two paragraphs of 12 pt text.
 const PHOTOTEST = new URL("../fixtures/ocr/phototest.png", import.meta.url).pathname;
@@ -111,6 +113,25 @@ describe("OCR engine", () => {
     expect(ocrToMarkdown(r)).toBe("");
     expect(ocrToBlocks(r)).toEqual([]);
   });
+
+  test.skipIf(!hasShared("benchmarks/olmocr-bench-sample/pdfs/buildingnotes.pdf"))(
+    "a page of letters far larger than print (a note photographed close up) is read, not returned empty",
+    async () => {
+      // olmOCR-bench's buildingnotes: handwriting ~150 px tall at 300 DPI on a photographed sheet.
+      // Read at that size Tesseract takes every letter for a picture and returns nothing.
+      const doc = await openPdf(new Uint8Array(await Bun.file(sharedPath("benchmarks/olmocr-bench-sample/pdfs/buildingnotes.pdf")).arrayBuffer()));
+      const page = await doc.render(1, 300);
+      await doc.close();
+      const r = await engine.recognize(page.png);
+      expect((r.text.match(/\p{L}/gu) ?? []).length).toBeGreaterThan(20);
+      // Boxes and sizes still refer to the page as given.
+      expect([r.width, r.height]).toEqual([page.width, page.height]);
+      const words = r.paragraphs.flatMap((p) => p.lines.flatMap((l) => l.words));
+      expect(Math.max(...words.map((w) => w.bounds.x + w.bounds.width))).toBeGreaterThan(page.width / 2);
+      expect(words.every((w) => w.bounds.x + w.bounds.width <= page.width && w.bounds.y + w.bounds.height <= page.height)).toBe(true);
+    },
+    240_000,
+  );
 
   test("pages queue across the workers and come back in order", async () => {
     const bytes = await Bun.file(PHOTOTEST).bytes();

@@ -25,6 +25,37 @@ async function greyPixels(image: Uint8Array): Promise<GreyImage | null> {
   }
 }
 
+/** Long side (pixels) from which a page that reads empty is read again at half its size: A4 at about 180 DPI. */
+const LARGE_PAGE = 2000;
+
+async function halfSize(image: Uint8Array): Promise<{ png: Uint8Array; width: number } | null> {
+  try {
+    const sharp = await loadSharp();
+    const img = sharp(image, { failOn: "error", limitInputPixels: 100_000_000 });
+    const { width } = await img.metadata();
+    if (!width) return null;
+    const { data, info } = await img.resize({ width: Math.round(width / 2) }).png({ compressionLevel: 1 }).toBuffer({ resolveWithObject: true });
+    return { png: new Uint8Array(data), width: info.width };
+  } catch {
+    return null;
+  }
+}
+
+/** A result read on a copy scaled down by 1/`k`, in the pixels of the page as given. */
+function scaleResult(r: OcrResult, k: number, width: number, height: number): OcrResult {
+  const box = (b: { x: number; y: number; width: number; height: number }) => ({ x: Math.round(b.x * k), y: Math.round(b.y * k), width: Math.round(b.width * k), height: Math.round(b.height * k) });
+  return {
+    ...r,
+    width,
+    height,
+    paragraphs: r.paragraphs.map((p) => ({
+      ...p,
+      bounds: box(p.bounds),
+      lines: p.lines.map((l) => ({ ...l, bounds: box(l.bounds), fontHeight: l.fontHeight * k, words: l.words.map((w) => ({ ...w, bounds: box(w.bounds) })) })),
+    })),
+  };
+}
+
 /**
  * Where the worker script is. Under `bun run`/`bun test` it is this directory's
  * tesseract-worker.ts. Inside a `bun build --compile` executable it exists only if
@@ -153,16 +184,26 @@ export function createOcrEngine(opts: OcrEngineOptions = {}): OcrEngine {
       if (closed) throw new Error("OCR engine is closed");
       if (!(image instanceof Uint8Array) || image.length === 0) throw new Error("OCR needs image bytes");
       const lang = ropts?.lang?.trim() || defaultLang;
-      const started = performance.now();
-      const grey = upright ? await greyPixels(image) : null;
-      const decodeMs = performance.now() - started;
-      if (closed) throw new Error("OCR engine is closed");
-      const result = await new Promise<OcrResult>((resolve, reject) => {
-        queue.push({ req: { type: "recognize", image, lang, ...(grey ? { grey } : {}) }, resolve, reject });
-        pump();
-      });
-      if (result.upright) result.upright.ms = Math.round((result.upright.ms + decodeMs) * 10) / 10;
-      return result;
+      const read = async (png: Uint8Array): Promise<OcrResult> => {
+        const started = performance.now();
+        const grey = upright ? await greyPixels(png) : null;
+        const decodeMs = performance.now() - started;
+        if (closed) throw new Error("OCR engine is closed");
+        const result = await new Promise<OcrResult>((resolve, reject) => {
+          queue.push({ req: { type: "recognize", image: png, lang, ...(grey ? { grey } : {}) }, resolve, reject });
+          pump();
+        });
+        if (result.upright) result.upright.ms = Math.round((result.upright.ms + decodeMs) * 10) / 10;
+        return result;
+      };
+      const result = await read(image);
+      if (result.paragraphs.length > 0 || Math.max(result.width, result.height) < LARGE_PAGE) return result;
+      // Nothing read on a large page: text drawn far larger than Tesseract's lines (a note
+      // photographed close up, a poster) is taken for pictures. Read again at half the size.
+      const half = await halfSize(image);
+      if (!half) return result;
+      const again = await read(half.png);
+      return again.paragraphs.length > 0 ? scaleResult(again, result.width / half.width, result.width, result.height) : result;
     },
     async close() {
       if (closed) return;
