@@ -35,7 +35,7 @@ function errorOf(err: unknown): { message: string; name: string; code?: string }
   return { message: e.message, name: e.name, ...(typeof code === "string" ? { code } : {}) };
 }
 
-async function handle(req: ThreadRequest): Promise<ThreadReply | null> {
+async function handle(req: Exclude<ThreadRequest, { op: "calls" }>): Promise<ThreadReply | null> {
   if (req.op === "open") {
     try {
       sqlite = openSqlite(req.path);
@@ -89,8 +89,17 @@ function hold(flags: SharedArrayBuffer, timeoutMs: number): null | ThreadReply {
   return null;
 }
 
-self.onmessage = async (e: MessageEvent<ThreadRequest>) => {
-  const reply = await handle(e.data);
-  if (reply) self.postMessage(reply);
+self.onmessage = async (e: MessageEvent<ThreadRequest | string>) => {
+  // Calls come as JSON text (cheaper to pass than a cloned object) and are answered the same way.
+  const req = typeof e.data === "string" ? (JSON.parse(e.data) as ThreadRequest) : e.data;
+  if (req.op === "calls") {
+    // One message, one answer: each call still runs alone, in order, as its own transaction.
+    const results: Extract<ThreadReply, { op: "result" }>[] = [];
+    for (const call of req.calls) results.push((await handle(call)) as Extract<ThreadReply, { op: "result" }>);
+    self.postMessage(JSON.stringify({ op: "results", results } satisfies ThreadReply));
+    return;
+  }
+  const reply = await handle(req);
+  if (reply) self.postMessage(reply.op === "result" ? JSON.stringify(reply) : reply);
 };
 self.postMessage({ op: "ready" } satisfies ThreadReply);
