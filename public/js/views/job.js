@@ -130,7 +130,7 @@ function viewer(main, id, job, result) {
   const zoomIn = h("button", { type: "button", class: "secondary", "aria-label": "Zoom in" }, "+");
   const zoomLabel = h("span", { class: "small zoom-label", "aria-live": "polite", id: "zoom-level" }, "100 %");
   const boxesToggle = h("input", { type: "checkbox", id: "show-boxes", checked: true });
-  const toolbar = h("div", { class: "viewer-bar card", role: "toolbar", "aria-label": "Pages" },
+  const toolbar = h("div", { class: "viewer-bar card", role: "group", "aria-label": "Pages" },
     h("div", { class: "actions" }, prev, picker, next, position),
     h("div", { class: "actions" }, h("span", { class: "small muted" }, "Zoom"), zoomOut, zoomLabel, zoomIn,
       hasBoxes ? h("label", { class: "check", for: "show-boxes" }, boxesToggle, "Show boxes") : null),
