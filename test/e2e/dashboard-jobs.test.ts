@@ -38,6 +38,7 @@ const shots = join(root, "test-output/screenshots");
 const dir = mkdtempSync(join(tmpdir(), "leapocr-dashboard-jobs-"));
 const OWNER = { email: "owner@example.com", password: "a long enough passphrase" };
 const BROKEN = new TextEncoder().encode("%PDF-1.7\nthis is not really a pdf\n%%EOF\n");
+const LONG_NAME = `${"scanned_supplier_invoice_2026-11_".repeat(4)}final.pdf`;
 /** The server's reason for BROKEN, read in the first test. */
 let BROKEN_REASON = "";
 
@@ -114,6 +115,8 @@ beforeAll(async () => {
   client = new SdkClient(server.baseUrl, TEST_API_KEY);
   const pdf = await digitalPdf(SAMPLE_PAGES);
   // Oldest first: the list shows the newest at the top.
+  // A long name without spaces must wrap in its cell, not push the table sideways.
+  ids[LONG_NAME] = await client.upload(pdf, LONG_NAME);
   ids["extra-one.pdf"] = await client.upload(pdf, "extra-one.pdf");
   ids["extra-two.pdf"] = await client.upload(pdf, "extra-two.pdf");
   ids["quarterly-report.pdf"] = await client.upload(pdf, "quarterly-report.pdf");
@@ -211,6 +214,7 @@ describe("dashboard jobs in headless Chromium against the binary (issue 18)", ()
       expect(overflow).toBeLessThanOrEqual(1);
       for (const [name, controls] of [
         ["quarterly-report.pdf", ["Open", "Download", "Delete"]],
+        [LONG_NAME, ["Open", "Download", "Delete"]],
         ["broken.pdf", ["Open", "Retry", "Delete"]],
         ["two-pages.tiff", ["Open", "Download", "Retry failed pages", "Delete"]],
       ] as const) {
