@@ -220,6 +220,7 @@ export const EXAMPLES: Record<string, { request?: unknown; response: unknown }> 
           "template_internal": false,
           "total_pages": 1,
           "processed_pages": 1,
+          "failed_pages": 0,
           "credits_used": 1,
           "base_credits": 1,
           "surcharge_credits": 0,
