@@ -142,7 +142,7 @@ const acceptsSession = (op: Op) => isScoped(op.path) || (op.op.security ?? []).s
 /** No credentials needed: `security: []`, or an empty requirement among the alternatives (metrics without a token). */
 const isPublic = (op: Op) => PUBLIC.has(op.key) || (Array.isArray(op.op.security) && (op.op.security.length === 0 || op.op.security.some((s: Json) => Object.keys(s).length === 0)));
 /** Public routes that answer 200 to anyone by design (probes and scrapers); other public routes need a signature or a body. */
-const OPEN = new Set(["GET /api/v1/health", "GET /api/v1/ready", "GET /metrics"]);
+const OPEN = new Set(["GET /api/v1/health", "GET /api/v1/ready", "GET /metrics", "GET /api/v1/dashboard/about"]);
 const isMutation = (op: Op) => !["GET", "HEAD", "OPTIONS"].includes(op.method);
 
 /** B's data that appears in a body without having been in the request. */

@@ -198,7 +198,7 @@ describe("teams and members", () => {
     for (const action of ["user.created", "member.added", "member.role_changed", "member.removed"]) expect(actions).toContain(action);
     const change = audit.body.data.find((e: { action: string }) => e.action === "member.role_changed");
     expect(change.metadata).toEqual({ from: "viewer", to: "member" });
-    expect(change.actor).toEqual({ type: "user", id: a.users.admin.id });
+    expect(change.actor).toEqual({ type: "user", id: a.users.admin.id, name: "admin user", email: a.users.admin.email });
   });
 
   test("an existing user is invited to another team by email and joins when they accept", async () => {
