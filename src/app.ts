@@ -264,7 +264,15 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       // Every lease is given back by now; the thread's connection closes before ours checkpoints.
       await storeThread.close();
       try {
-        db.$client.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        // The pragma answers busy = 1 (it does not throw) while the store thread's connection is
+        // still letting go of its locks after it closed; a short wait lets it finish.
+        let checkpoint: { busy: number; log: number; checkpointed: number } | null = null;
+        for (let attempt = 0; attempt < 40; attempt++) {
+          checkpoint = db.$client.query<{ busy: number; log: number; checkpointed: number }, []>("PRAGMA wal_checkpoint(TRUNCATE)").get();
+          if (!checkpoint?.busy) break;
+          await Bun.sleep(50);
+        }
+        if (checkpoint?.busy) logger.warn("WAL checkpoint at shutdown could not truncate the log", { ...checkpoint });
       } catch (err) {
         logger.warn("WAL checkpoint at shutdown failed", { error: String(err) });
       }
