@@ -37,8 +37,15 @@ export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "");
   if (net.isIP(h) === 4) return h.startsWith("127.");
   const groups = ipv6Groups(h);
-  if (groups) return groups.every((g, i) => g === (i === 7 ? 1 : 0)) || embeddedIpv4(groups).some((v4) => v4.startsWith("127."));
+  // ::1, or 127.x in the IPv4-mapped form (::ffff:a.b.c.d), which the kernel delivers to
+  // loopback. Other forms that embed 127.x (compatible ::a.b.c.d, NAT64 64:ff9b::, 6to4, Teredo)
+  // are routed off the machine, so they are not loopback here.
+  if (groups) return groups.every((g, i) => g === (i === 7 ? 1 : 0)) || (isMapped(groups) && embeddedIpv4(groups).some((v4) => v4.startsWith("127.")));
   return isLoopbackName(h);
+}
+
+function isMapped(groups: number[]): boolean {
+  return groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
 }
 
 function refuse(what: string, host: string): Error {
