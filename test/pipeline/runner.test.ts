@@ -28,4 +28,4 @@ test("with a deep queue of new jobs, the pages of jobs already split keep moving
   } finally {
     await t.close();
   }
-});
+}, 180_000); // 20 jobs read one page at a time: over the suite's 60 s default on a loaded 2-core machine
