@@ -50,6 +50,8 @@ import { withStorageMetrics } from "./adapters/storage-metrics";
 import { timeMethods } from "./lib/metrics";
 import { acceptRequestId, enterRequest } from "./lib/request-id";
 import type { JobStore } from "./ports/job-store";
+import type { ReplicaSignals } from "./ports/signals";
+import { LocalSignals } from "./adapters/signals-local";
 import { DOCS_CSP, DOCS_PATH, docsPlugin, type DocumentedRoute } from "./modules/docs";
 import { API_CSP, securityHeaders } from "./lib/security-headers";
 import { dashboardPlugin } from "./modules/dashboard";
@@ -129,6 +131,9 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const models = deps.models ?? built.registry;
   if (metrics) models.executor.observer = metrics.routeObserver;
   const releaseRenderPool = holdRenderPool();
+  // Work queued and jobs ended reach every replica's workers and event streams through these
+  // signals; in one process they are calls (with PostgreSQL: LISTEN/NOTIFY, adapters/signals-postgres.ts).
+  const signals: ReplicaSignals = new LocalSignals();
   const runner = new PipelineRunner({
     store: jobStore,
     storage,
@@ -140,9 +145,11 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     fetchDocument: (url) =>
       fetchDocumentBytes(url, { maxBytes: config.maxFileBytes, timeoutMs: config.urlFetchTimeoutSeconds * 1000, allowHosts: parseAllowHosts(config.urlAllowHosts) }),
     observer: metrics?.runnerObserver,
+    onWorkQueued: () => signals.workQueued(),
     // The job's event is already queued with its end (its payload may carry the results, which
     // 0-day retention then counts as delivered).
     onJobFinished: (jobId) => {
+      signals.jobChanged(jobId);
       if (metrics) {
         void storeThread.jobStatus(jobId).then((status) => status && metrics.jobs.inc({ status }), () => {}); // after close: nothing to count
       }
@@ -151,7 +158,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   });
   const ctx: AppContext = {
     config, db, storage, jobStore, models, logger, clock,
-    wakeWorkers: () => runner.wake(),
+    wakeWorkers: () => signals.workQueued(),
     peerAddress: (request) => app.server?.requestIP(request)?.address ?? null,
     // PDFs (or what may be one) will need the PDF workers, and every document the model routes'
     // SDKs: load them while the file uploads.
@@ -169,6 +176,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   bootstrapAdmin(db, config, clock());
   const auditRetention = new AuditRetentionScheduler(ctx);
   const dashboard = dashboardPlugin(ctx);
+  signals.onWork(() => runner.wake());
+  signals.onJobChanged((jobId) => void dashboard.hub.jobChanged(jobId));
   // Polar billing: only when its webhook secret is set (the route does not exist otherwise).
   const polarBilling = polarBillingRoutes(ctx) ?? new Elysia({ name: "billing.off" });
 
@@ -261,6 +270,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       await runner.stop(graceMs);
       await releaseRenderPool();
       await models.close();
+      await signals.close();
       // Every lease is given back by now; the thread's connection closes before ours checkpoints.
       await storeThread.close();
       try {

@@ -32,6 +32,13 @@ export interface RunnerOptions {
   fetchDocument: (url: string) => Promise<Uint8Array>;
   /** Called when a job ends (completed or failed); its webhook event is already queued with the change. */
   onJobFinished?: (jobId: string) => void;
+  /**
+   * Work this runner made for others: a job's pages written, or leases given back at shutdown
+   * (the app signals every replica's workers with it).
+   */
+  onWorkQueued?: () => void;
+  /** How long an idle runner sleeps before looking for work again (wake() cuts it short); 500 ms by default. */
+  idlePollMs?: number;
   /** Metrics hooks. */
   observer?: RunnerObserver;
 }
@@ -87,7 +94,10 @@ export class PipelineRunner {
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise<void>((r) => (timer = setTimeout(r, deadlineMs)))]);
     clearTimeout(timer);
     const released = await this.ctx.leases.releaseAll();
-    if (released.pages + released.jobs + released.extractions > 0) this.o.logger.info("released unfinished work for the next start", { ...released });
+    if (released.pages + released.jobs + released.extractions > 0) {
+      this.o.logger.info("released unfinished work for the next start", { ...released });
+      this.o.onWorkQueued?.();
+    }
     this.ctx.documents.closeAll();
   }
 
@@ -118,7 +128,7 @@ export class PipelineRunner {
       }
       if ((!took || this.inFlight.size >= this.o.concurrency) && !this.wokenWhileBusy) {
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, 500);
+          const timer = setTimeout(resolve, this.o.idlePollMs ?? 500);
           this.wakeUp = () => {
             clearTimeout(timer);
             resolve();

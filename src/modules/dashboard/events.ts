@@ -3,10 +3,18 @@
  * browser tab) reads the jobs changed since its last look, every 500 ms and only while someone
  * listens, and fans each change out to the subscribers of that job's team. A quiet stream gets
  * a comment line every 15 s so proxies and Bun's idle timeout keep it open.
+ *
+ * Replicas: a job another replica ends arrives as a signal (`jobChanged`, src/ports/signals.ts)
+ * and is read by its id at once; the poll stays the floor when a signal is lost. The poll's
+ * window is on the reader's clock (the database's with PostgreSQL), never this replica's, so
+ * skewed clocks between replicas lose no change.
  */
-import { and, gte, inArray } from "drizzle-orm";
+import { and, eq, gte, inArray } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { jobs } from "../../db/schema";
+import type { JobEventReader, JobEventRow } from "../../ports/job-changes";
+
+export type { JobEventReader, JobEventRow };
 
 export interface JobEvent {
   id: string;
@@ -22,6 +30,20 @@ export interface JobEvent {
   error_message: string | null;
 }
 
+/** The reader of one process's SQLite (the HTTP thread's connection; its clock is the server's). */
+export function sqliteJobEventReader(ctx: Pick<AppContext, "db" | "clock">): JobEventReader {
+  return {
+    async changedSince(teamIds, from, lookbackMs) {
+      const now = ctx.clock();
+      const rows = ctx.db.select().from(jobs).where(and(inArray(jobs.teamId, teamIds), gte(jobs.updatedAt, from ?? now - lookbackMs))).all();
+      return { rows, now };
+    },
+    async byId(jobId) {
+      return ctx.db.select().from(jobs).where(eq(jobs.id, jobId)).get() ?? null;
+    },
+  };
+}
+
 type Listener = (e: JobEvent) => void;
 
 const POLL_MS = 500;
@@ -32,17 +54,23 @@ export class JobEventHub {
   private readonly byTeam = new Map<string, Set<Listener>>();
   private readonly lastSent = new Map<string, string>();
   private timer: ReturnType<typeof setInterval> | null = null;
-  private since = 0;
+  private since: number | null = null;
+  private ticking = false;
 
-  constructor(private readonly ctx: Pick<AppContext, "db" | "clock" | "logger">) {}
+  constructor(
+    private readonly ctx: Pick<AppContext, "logger">,
+    private readonly reader: JobEventReader,
+    /** How often the jobs are read while someone listens. */
+    private readonly pollMs = POLL_MS,
+  ) {}
 
   subscribe(teamId: string, listener: Listener): () => void {
     let set = this.byTeam.get(teamId);
     if (!set) this.byTeam.set(teamId, (set = new Set()));
     set.add(listener);
     if (!this.timer) {
-      this.since = this.ctx.clock() - OVERLAP_MS;
-      this.timer = setInterval(() => this.tick(), POLL_MS);
+      this.since = null;
+      this.timer = setInterval(() => void this.tick(), this.pollMs);
     }
     return () => {
       set.delete(listener);
@@ -57,32 +85,47 @@ export class JobEventHub {
     this.lastSent.clear();
   }
 
-  /** One query for all subscribed teams. Exposed for tests. */
-  tick(): void {
+  /** One query for all subscribed teams (one at a time: a slow read is not stacked). Exposed for tests. */
+  async tick(): Promise<void> {
     const teams = [...this.byTeam.keys()];
-    if (teams.length === 0) return;
-    const now = this.ctx.clock();
-    let rows;
+    if (teams.length === 0 || this.ticking) return;
+    this.ticking = true;
     try {
-      rows = this.ctx.db.select().from(jobs).where(and(inArray(jobs.teamId, teams), gte(jobs.updatedAt, this.since - OVERLAP_MS))).all();
+      const { rows, now } = await this.reader.changedSince(teams, this.since === null ? null : this.since - OVERLAP_MS, 2 * OVERLAP_MS);
+      this.since = now;
+      for (const j of rows) this.send(j);
     } catch (err) {
       this.ctx.logger.error("job events poll failed", { error: String(err) });
-      return;
-    }
-    this.since = now;
-    for (const j of rows) {
-      const e: JobEvent = {
-        id: j.id, status: j.status, stage: j.stage, file_name: j.fileName, total_pages: j.totalPages, processed_pages: j.processedPages,
-        failed_pages: j.failedPages, credits_used: j.creditsUsed, deleted: j.deletedAt !== null, error_message: j.errorMessage,
-        progress: j.stage === "done" ? 100 : j.totalPages > 0 ? Math.floor((j.processedPages / j.totalPages) * 100) : 0,
-      };
-      const sig = `${e.status}|${e.stage}|${e.processed_pages}|${e.total_pages}|${e.failed_pages}|${e.deleted}`;
-      if (this.lastSent.get(j.id) === sig) continue;
-      this.lastSent.set(j.id, sig);
-      for (const l of this.byTeam.get(j.teamId) ?? []) l(e);
+    } finally {
+      this.ticking = false;
     }
     // Forget jobs that are finished and quiet, so the map stays small on a long-running server.
     if (this.lastSent.size > 10_000) this.lastSent.clear();
+  }
+
+  /** A job changed (here or on another replica): its subscribers hear it now rather than at the next poll. */
+  async jobChanged(jobId: string): Promise<void> {
+    if (!this.timer) return; // nobody listens (or the server is stopping)
+    try {
+      const row = await this.reader.byId(jobId);
+      if (row) this.send(row);
+    } catch (err) {
+      this.ctx.logger.error("job event read failed", { job_id: jobId, error: String(err) });
+    }
+  }
+
+  private send(j: JobEventRow): void {
+    const listeners = this.byTeam.get(j.teamId);
+    if (!listeners) return;
+    const e: JobEvent = {
+      id: j.id, status: j.status, stage: j.stage, file_name: j.fileName, total_pages: j.totalPages, processed_pages: j.processedPages,
+      failed_pages: j.failedPages, credits_used: j.creditsUsed, deleted: j.deletedAt !== null, error_message: j.errorMessage,
+      progress: j.stage === "done" ? 100 : j.totalPages > 0 ? Math.floor((j.processedPages / j.totalPages) * 100) : 0,
+    };
+    const sig = `${e.status}|${e.stage}|${e.processed_pages}|${e.total_pages}|${e.failed_pages}|${e.deleted}`;
+    if (this.lastSent.get(j.id) === sig) return;
+    this.lastSent.set(j.id, sig);
+    for (const l of listeners) l(e);
   }
 }
 

@@ -12,7 +12,7 @@ import { stillAllowed, teamGuard } from "../auth";
 import * as ocrModel from "../ocr/model";
 import { DataFlowResponse } from "../subprocessors/model";
 import * as ocr from "../ocr/service";
-import { JobEventHub, eventStream } from "./events";
+import { JobEventHub, eventStream, sqliteJobEventReader } from "./events";
 import { aboutRoutes } from "./about";
 import { setupRoutes } from "./setup";
 import { createStaticServer } from "./static";
@@ -101,7 +101,7 @@ export const dashboardTeamRoutes = (ctx: AppContext, hub: JobEventHub) =>
 
 export function dashboardPlugin(ctx: AppContext) {
   const files = createStaticServer(ctx.config);
-  const hub = new JobEventHub(ctx);
+  const hub = new JobEventHub(ctx, sqliteJobEventReader(ctx));
   // Elysia registers routes on the instance itself, so a loop over the embedded files is enough.
   const staticFiles = new Elysia({ name: "dashboard.static" });
   for (const path of ["/", ...files.paths]) staticFiles.get(path, ({ request }) => files.serve(path, request), { detail: { hide: true } });

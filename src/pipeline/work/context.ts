@@ -27,5 +27,7 @@ export interface WorkContext {
   fetchDocument: (url: string) => Promise<Uint8Array>;
   /** Called when a job ends (completed or failed); its webhook event is already queued with the change. */
   onJobFinished?: (jobId: string) => void;
+  /** A job's pages were written: other workers (other replicas too) may take them. */
+  onWorkQueued?: () => void;
   observer?: RunnerObserver;
 }

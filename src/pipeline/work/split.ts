@@ -35,6 +35,7 @@ export async function splitJob(ctx: WorkContext, job: ClaimedJob): Promise<void>
       if (!(await store.jobOptions(job.id))) await storage.deletePrefix(`jobs/${job.id}`);
       return;
     }
+    ctx.onWorkQueued?.();
     log.info("job split into pages", { pages: doc.pageCount, type, bytes: bytes.length });
   } catch (err) {
     documents.close(job.id);
