@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { ConfigError, sqliteDatabaseFile, type Config } from "./config";
 import type { AppContext } from "./context";
 import { openDatabase } from "./db/client";
+import { sqliteDatabase } from "./adapters/database-sqlite";
 import { serverSecret } from "./db/server-secrets";
 import { migrate } from "./db/migrate";
 import { LocalStorage, UPLOAD_PART_ROUTE } from "./adapters/storage-local";
@@ -157,7 +158,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     },
   });
   const ctx: AppContext = {
-    config, db, storage, jobStore, models, logger, clock,
+    config, db, data: sqliteDatabase(db), storage, jobStore, models, logger, clock,
     wakeWorkers: () => signals.workQueued(),
     peerAddress: (request) => app.server?.requestIP(request)?.address ?? null,
     // PDFs (or what may be one) will need the PDF workers, and every document the model routes'

@@ -1,6 +1,7 @@
 /** Everything the modules share, built once by createApp from the Config and the adapters. */
 import type { Config } from "./config";
 import type { Db } from "./db/client";
+import type { Database } from "./db/database";
 import type { StoragePort } from "./ports/storage";
 import type { JobStore } from "./ports/job-store";
 import type { ModelRegistry } from "./adapters/router";
@@ -8,7 +9,10 @@ import type { Logger } from "./lib/logger";
 
 export interface AppContext {
   config: Config;
+  /** The SQLite connection of the modules not yet behind a repository (synchronous drizzle). */
   db: Db;
+  /** What repositories run on: the same database, either engine (src/db/database.ts). */
+  data: Database;
   storage: StoragePort;
   /** The one writer of jobs, pages, their charges and refunds, and their webhook events. */
   jobStore: JobStore;

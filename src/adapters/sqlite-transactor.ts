@@ -60,6 +60,21 @@ export class SqliteTransactor {
     }
   }
 
+  /**
+   * Runs `fn`, which may await statements, outside any transaction and while none of ours is
+   * open: its statements can never join another caller's transaction (the repositories' reads
+   * and single writes, src/adapters/database-sqlite.ts).
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.locked) await this.acquire();
+    else this.locked = true;
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
   private acquire(): Promise<void> {
     return new Promise<void>((resolve) => this.waiters.push(resolve));
   }

@@ -3,7 +3,7 @@
  * apart from the job retention: purging a job never purges the record that it was purged.
  */
 import type { AppContext } from "../context";
-import { purgeAuditBefore, recordAudit } from "../modules/audit/service";
+import { auditRepository } from "../modules/audit/repository";
 
 const DAY = 86_400_000;
 
@@ -29,20 +29,21 @@ export class AuditRetentionScheduler {
 
   private async tickSafe(): Promise<void> {
     try {
-      this.tick();
+      await this.tick();
     } catch (err) {
       this.ctx.logger.error("audit retention pass failed", { error: String(err) });
     }
   }
 
   /** One pass; answers how many records were deleted. 0 days keeps everything. */
-  tick(): number {
+  async tick(): Promise<number> {
     const days = this.ctx.config.auditRetentionDays;
     if (days <= 0) return 0;
     const now = this.ctx.clock();
-    const removed = purgeAuditBefore(this.ctx.db, now - days * DAY);
+    const audit = auditRepository(this.ctx.data);
+    const removed = await audit.purgeBefore(now - days * DAY);
     if (removed > 0) {
-      recordAudit(this.ctx.db, { teamId: null, actor: { type: "system", id: "audit-retention" }, action: "audit.purged", metadata: { count: removed, retention_days: days } }, now);
+      await audit.record({ teamId: null, actor: { type: "system", id: "audit-retention" }, action: "audit.purged", metadata: { count: removed, retention_days: days } }, now);
       this.ctx.logger.info("audit retention purged records", { count: removed });
     }
     return removed;

@@ -43,7 +43,7 @@ export class RetentionScheduler {
       db.select({ teamId: jobs.teamId }).from(jobs).where(eq(jobs.id, sql.placeholder("id"))).prepare(),
     ).get({ id: jobId });
     if (!job) return;
-    const r = teamRetention(this.ctx, job.teamId);
+    const r = await teamRetention(this.ctx, job.teamId);
     if (r.autoDeleteEnabled && r.retentionPeriodDays === 0) await dropJobSource(this.ctx, jobId);
   }
 
@@ -69,7 +69,7 @@ export class RetentionScheduler {
     const now = clock();
     let purged = await this.purgeAbandonedUploads({ forget: false });
     for (const team of db.select({ id: teams.id }).from(teams).all()) {
-      const r = teamRetention(this.ctx, team.id);
+      const r = await teamRetention(this.ctx, team.id);
       if (!r.autoDeleteEnabled) continue;
       const live = and(eq(jobs.teamId, team.id), eq(jobs.stage, "done"), isNull(jobs.deletedAt), isNotNull(jobs.completedAt));
       const expired =

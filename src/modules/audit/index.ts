@@ -4,7 +4,8 @@ import type { AppContext } from "../../context";
 import { badRequest } from "../../lib/errors";
 import { teamGuard } from "../auth";
 import * as m from "./model";
-import { listAudit, namesOf } from "./service";
+import { listAudit } from "./service";
+import { auditRepository } from "./repository";
 
 const err = { 400: m.ErrorResponse, 401: m.ErrorResponse, 403: m.ErrorResponse, 404: m.ErrorResponse, 429: m.ErrorResponse };
 
@@ -29,12 +30,12 @@ export const auditRoutes = (ctx: AppContext) =>
     .use(teamGuard(ctx))
     .get(
       "/audit-logs",
-      ({ team, query }) => {
-        const page = listAudit(ctx.db, team.id, {
+      async ({ team, query }) => {
+        const page = await listAudit(ctx.data, team.id, {
           action: query.action, actor: query.actor, actorType: query.actor_type, target: query.target,
           from: parseTime("from", query.from), to: parseTime("to", query.to), limit: query.limit, cursor: query.cursor,
         });
-        const names = namesOf(ctx.db, team.id, page.rows);
+        const names = await auditRepository(ctx.data).namesOf(team.id, page.rows);
         const named = (type: string | null, id: string | null) => {
           const n = type && id ? names.get(`${type}:${id}`) : undefined;
           return { name: n?.name ?? null, ...(n?.email ? { email: n.email } : {}) };

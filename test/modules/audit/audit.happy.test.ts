@@ -65,10 +65,11 @@ describe("what is recorded", () => {
 
   test("names of another team's keys are not looked up through this team's log", async () => {
     const other = await seedTenant(t, "Elsewhere");
-    const { namesOf } = await import("../../../src/modules/audit/service");
-    const names = namesOf(t.server.ctx.db, a.teamId, [{ actorType: "api_key", actorId: other.key.id, targetType: "template", targetId: null }]);
+    const { auditRepository } = await import("../../../src/modules/audit/repository");
+    const { namesOf } = auditRepository(t.server.ctx.data);
+    const names = await namesOf(a.teamId, [{ actorType: "api_key", actorId: other.key.id, targetType: "template", targetId: null }]);
     expect(names.size).toBe(0);
-    expect(namesOf(t.server.ctx.db, other.teamId, [{ actorType: "api_key", actorId: other.key.id, targetType: null, targetId: null }]).get(`api_key:${other.key.id}`)).toEqual({ name: "Elsewhere key" });
+    expect((await namesOf(other.teamId, [{ actorType: "api_key", actorId: other.key.id, targetType: null, targetId: null }])).get(`api_key:${other.key.id}`)).toEqual({ name: "Elsewhere key" });
   });
 
   test("a failed login of a member shows in the team's log with the address, never the password", async () => {
@@ -129,15 +130,15 @@ describe("audit retention", () => {
     recordAudit(ctx.db, { teamId: a.teamId, actor: { type: "system", id: "test" }, action: "test.old", targetType: "thing", targetId: "old-one" }, Date.now() - 31 * DAY);
     recordAudit(ctx.db, { teamId: a.teamId, actor: { type: "system", id: "test" }, action: "test.recent", targetType: "thing", targetId: "recent-one" }, Date.now() - 29 * DAY);
     const scheduler = new AuditRetentionScheduler(ctx);
-    expect(scheduler.tick()).toBe(1);
+    expect(await scheduler.tick()).toBe(1);
     const actions = ctx.db.select({ action: auditLog.action }).from(auditLog).all().map((r) => r.action);
     expect(actions).not.toContain("test.old");
     expect(actions).toContain("test.recent");
     expect(actions).toContain("audit.purged");
-    expect(scheduler.tick()).toBe(0);
+    expect(await scheduler.tick()).toBe(0);
     // 40 days on, the rest of today's records go too.
     offset = 40 * DAY;
-    expect(scheduler.tick()).toBeGreaterThan(5);
+    expect(await scheduler.tick()).toBeGreaterThan(5);
     offset = 0;
   });
 
@@ -145,7 +146,7 @@ describe("audit retention", () => {
     const t2 = await startTestServer({ auditRetentionDays: 0 });
     try {
       recordAudit(t2.server.ctx.db, { teamId: null, actor: { type: "system" }, action: "test.ancient" }, 0);
-      expect(new AuditRetentionScheduler(t2.server.ctx).tick()).toBe(0);
+      expect(await new AuditRetentionScheduler(t2.server.ctx).tick()).toBe(0);
       expect(t2.server.ctx.db.select().from(auditLog).all().some((r) => r.action === "test.ancient")).toBe(true);
     } finally {
       await t2.close();
