@@ -53,6 +53,8 @@ import { acceptRequestId, enterRequest } from "./lib/request-id";
 import type { JobStore } from "./ports/job-store";
 import type { ReplicaSignals } from "./ports/signals";
 import { LocalSignals } from "./adapters/signals-local";
+import type { Leadership } from "./ports/leadership";
+import { LocalLeadership } from "./adapters/leadership-local";
 import { DOCS_CSP, DOCS_PATH, docsPlugin, type DocumentedRoute } from "./modules/docs";
 import { API_CSP, securityHeaders } from "./lib/security-headers";
 import { dashboardPlugin } from "./modules/dashboard";
@@ -135,6 +137,10 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   // Work queued and jobs ended reach every replica's workers and event streams through these
   // signals; in one process they are calls (with PostgreSQL: LISTEN/NOTIFY, adapters/signals-postgres.ts).
   const signals: ReplicaSignals = new LocalSignals();
+  // The singleton passes (retention, audit retention, sweeps) run on the one leading replica;
+  // one process always leads (with PostgreSQL: an advisory lock, adapters/leadership-postgres.ts).
+  const leader: Leadership = new LocalLeadership();
+  let strandedTimer: ReturnType<typeof setInterval> | undefined;
   const runner = new PipelineRunner({
     store: jobStore,
     storage,
@@ -172,10 +178,10 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const readiness = new Readiness({ sqlite: db.$client, storage, dataDir: config.dataDir, minFreeDiskMb: config.minFreeDiskMb, clock });
   metrics?.setSources({ queueStats: () => storeThread.stats(), pagesInFlight: () => runner.pagesInFlight, dbPath });
   const webhooks = new WebhookDispatcher(ctx, deps.webhookDispatcher);
-  const retention = new RetentionScheduler(ctx);
+  const retention = new RetentionScheduler(ctx, leader);
   const bootstrap = bootstrapTenancy(db, config.bootstrapApiKey, clock());
   bootstrapAdmin(db, config, clock());
-  const auditRetention = new AuditRetentionScheduler(ctx);
+  const auditRetention = new AuditRetentionScheduler(ctx, undefined, leader);
   const dashboard = dashboardPlugin(ctx);
   signals.onWork(() => runner.wake());
   signals.onJobChanged((jobId) => void dashboard.hub.jobChanged(jobId));
@@ -246,10 +252,20 @@ export function createApp(config: Config, deps: AppDeps = {}) {
     storeThread,
     /** Starts the worker and the retention scheduler, after sweeping files no live job owns. */
     async start(): Promise<void> {
-      // Uploads abandoned while the server was down go before the sweep keeps their parts.
-      await retention.purgeAbandonedUploads().catch((err) => logger.error("abandoned upload purge failed", { error: String(err) }));
-      await retention.sweepOrphans().catch((err) => logger.error("orphan sweep failed", { error: String(err) }));
+      await leader
+        .runIfLeader(async () => {
+          // Uploads abandoned while the server was down go before the sweep keeps their parts.
+          await retention.purgeAbandonedUploads().catch((err) => logger.error("abandoned upload purge failed", { error: String(err) }));
+          await retention.sweepOrphans().catch((err) => logger.error("orphan sweep failed", { error: String(err) }));
+        })
+        .catch((err) => logger.error("start-up sweeps failed", { error: String(err) }));
       await runner.start();
+      // Jobs a replica that died left between their last page and their finish (a single
+      // process finds its own at start, above).
+      strandedTimer = setInterval(
+        () => void leader.runIfLeader(() => runner.finishStranded()).catch((err) => logger.error("unfinished job sweep failed", { error: String(err) })),
+        config.retentionSweepSeconds * 1000,
+      );
       retention.start();
       webhooks.start();
       auditRetention.start();
@@ -265,6 +281,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       readiness.phase = "stopping";
       metrics?.stop();
       dashboard.hub.stop();
+      clearInterval(strandedTimer);
       await retention.stop();
       await webhooks.stop();
       auditRetention.stop();
@@ -272,6 +289,7 @@ export function createApp(config: Config, deps: AppDeps = {}) {
       await releaseRenderPool();
       await models.close();
       await signals.close();
+      await leader.close();
       // Every lease is given back by now; the thread's connection closes before ours checkpoints.
       await storeThread.close();
       try {

@@ -71,8 +71,19 @@ export class PipelineRunner {
     this.running = true;
     const reclaimed = await this.o.store.reclaimLeases((owner) => isOwnerAlive(owner, this.owner));
     if (reclaimed > 0) this.o.logger.info("reclaimed leases left by a previous process", { count: reclaimed });
-    for (const job of await this.o.store.jobsAwaitingFinish()) void finishJob(this.ctx, job);
+    await this.finishStranded();
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Finishes jobs whose pages are all done but that were never finished (a process died between
+   * a job's last page and its finish). At start, and in the leader's periodic pass (a replica
+   * that died leaves them while the others run). Answers how many were found.
+   */
+  async finishStranded(): Promise<number> {
+    const stranded = await this.o.store.jobsAwaitingFinish();
+    for (const job of stranded) void finishJob(this.ctx, job);
+    return stranded.length;
   }
 
   /** Pages being read right now. */

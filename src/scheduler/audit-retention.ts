@@ -4,6 +4,8 @@
  */
 import type { AppContext } from "../context";
 import { auditRepository } from "../modules/audit/repository";
+import type { Leadership } from "../ports/leadership";
+import { LocalLeadership } from "../adapters/leadership-local";
 
 const DAY = 86_400_000;
 
@@ -13,6 +15,8 @@ export class AuditRetentionScheduler {
   constructor(
     private readonly ctx: AppContext,
     private readonly intervalMs = 3_600_000,
+    /** Among replicas, only the leader's timer runs a pass (one process always leads). */
+    private readonly leader: Leadership = new LocalLeadership(),
   ) {}
 
   start(): void {
@@ -29,7 +33,7 @@ export class AuditRetentionScheduler {
 
   private async tickSafe(): Promise<void> {
     try {
-      await this.tick();
+      await this.leader.runIfLeader(() => this.tick());
     } catch (err) {
       this.ctx.logger.error("audit retention pass failed", { error: String(err) });
     }

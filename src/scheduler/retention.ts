@@ -11,6 +11,8 @@ import { jobs, teams } from "../db/schema";
 import { dropJobSource, forgetDeletedContent, purgeJob } from "../modules/jobs/purge-job";
 import { SYSTEM_ACTOR } from "../modules/audit/service";
 import { teamRetention } from "../modules/settings/service";
+import type { Leadership } from "../ports/leadership";
+import { LocalLeadership } from "../adapters/leadership-local";
 
 const DAY = 86_400_000;
 
@@ -18,10 +20,15 @@ export class RetentionScheduler {
   private timer: ReturnType<typeof setInterval> | null = null;
   private running: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly ctx: AppContext) {}
+  constructor(
+    private readonly ctx: AppContext,
+    /** Among replicas, only the leader's timer runs a pass (one process always leads). */
+    private readonly leader: Leadership = new LocalLeadership(),
+  ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.ctx.config.retentionSweepSeconds * 1000);
+    // A failed pass is logged by tick().
+    this.timer = setInterval(() => void this.leader.runIfLeader(() => this.tick()).catch(() => {}), this.ctx.config.retentionSweepSeconds * 1000);
   }
 
   async stop(): Promise<void> {

@@ -18,7 +18,21 @@ export interface JobToFinish {
   requestId?: string | null;
 }
 
+/**
+ * Finishes the job unless this process is finishing it already: the periodic sweep of jobs left
+ * unfinished may meet the finish its last page started, and both would hold the same extraction
+ * lease (one owner) and run the extraction twice.
+ */
 export async function finishJob(ctx: WorkContext, job: JobToFinish): Promise<void> {
+  if (!ctx.leases.startFinishing(job.id)) return;
+  try {
+    await finish(ctx, job);
+  } finally {
+    ctx.leases.endFinishing(job.id);
+  }
+}
+
+async function finish(ctx: WorkContext, job: JobToFinish): Promise<void> {
   const { store, leases } = ctx;
   const jobId = job.id;
   const logger = withFields(ctx.logger, { job_id: jobId, request_id: job.requestId ?? undefined });

@@ -43,6 +43,7 @@ export class LeaseKeeper {
   private readonly pages = new Map<string, { page: ClaimedPage; started: number; stopRenewing: () => void }>();
   private readonly splits = new Set<string>();
   private readonly extractions = new Map<string, () => void>();
+  private readonly finishing = new Set<string>();
   private stoppedFlag = false;
 
   constructor(private readonly o: { store: JobStore; leaseMs: number; logger: Logger; observer?: LeaseObserver }) {}
@@ -81,6 +82,17 @@ export class LeaseKeeper {
 
   dropSplit(jobId: string): void {
     this.splits.delete(jobId);
+  }
+
+  /** A job this process starts finishing; false when it is finishing it already. */
+  startFinishing(jobId: string): boolean {
+    if (this.finishing.has(jobId)) return false;
+    this.finishing.add(jobId);
+    return true;
+  }
+
+  endFinishing(jobId: string): void {
+    this.finishing.delete(jobId);
   }
 
   /** Holds a claimed extraction and renews its lease (claimExtraction by the holder renews). */
