@@ -58,6 +58,37 @@ describe("finding 2: keys follow their creator's membership", () => {
     expect((await api(t, "GET", `${a.base}/jobs`, { apiKey: m.key })).status).toBe(401);
   });
 
+  // Issue 20: keys are kept in a short cache on the HTTP thread (src/modules/auth/key-cache.ts).
+  // Each case warms it with reads first, then expects the very next request to be refused.
+  const warm = async (key: string) => {
+    for (let i = 0; i < 5; i++) expect((await api(t, "GET", `/api/v1/ocr/status/${someJob}`, { apiKey: key })).status).toBe(404);
+  };
+
+  test("a revoked key is refused on the very next request after it was used (cache warm)", async () => {
+    const m = await memberWithKey();
+    await warm(m.key);
+    expect((await api(t, "DELETE", `${a.base}/api-keys/${m.keyId}`, { session: m.session })).status).toBe(200);
+    expect((await api(t, "GET", `/api/v1/ocr/status/${someJob}`, { apiKey: m.key })).status).toBe(401);
+  });
+
+  test("a removed member's key, a demoted member's key and a disabled creator's key change on the very next request (cache warm)", async () => {
+    const removed = await memberWithKey();
+    await warm(removed.key);
+    expect((await api(t, "DELETE", `${a.base}/members/${removed.user.id}`, { session: a.sessions.admin })).status).toBe(200);
+    expect((await api(t, "GET", `/api/v1/ocr/status/${someJob}`, { apiKey: removed.key })).status).toBe(401);
+
+    const demoted = await memberWithKey();
+    await warm(demoted.key);
+    expect((await api(t, "DELETE", `/api/v1/ocr/delete/${someJob}`, { apiKey: demoted.key })).status).toBe(404);
+    expect((await api(t, "PATCH", `${a.base}/members/${demoted.user.id}`, { session: a.sessions.owner, body: { role: "viewer" } })).status).toBe(200);
+    expect((await api(t, "DELETE", `/api/v1/ocr/delete/${someJob}`, { apiKey: demoted.key })).status).toBe(403);
+
+    const disabled = await memberWithKey();
+    await warm(disabled.key);
+    t.server.ctx.db.update(users).set({ disabledAt: Date.now() }).where(eq(users.id, disabled.user.id)).run();
+    expect((await api(t, "GET", `/api/v1/ocr/status/${someJob}`, { apiKey: disabled.key })).status).toBe(401);
+  });
+
   test("keys no user made (bootstrap, CLI) keep their scopes; other members' keys are untouched by a removal", async () => {
     const m1 = await memberWithKey();
     const m2 = await memberWithKey();

@@ -9,6 +9,7 @@ import { apiKeys, memberships, organizations, teams, users } from "../../db/sche
 import { randomToken, sha256Hex } from "../../lib/crypto";
 import { newId } from "../../lib/ids";
 import { recordAudit, type Actor } from "../audit/service";
+import { keyCacheOf } from "./key-cache";
 import { isRole, type Role } from "./permissions";
 
 export interface ApiKeyAuth {
@@ -53,29 +54,39 @@ export function createApiKey(db: Tx, teamId: string, name: string, secret = gene
 /**
  * Resolves the X-API-KEY header to its team; null for unknown, revoked or expired keys, and for
  * keys whose creator is no longer a member of the key's team or has been disabled (issue 15,
- * finding 2): a key never outlives its creator's membership. Read on every request, so a
- * demotion narrows the key at once.
+ * finding 2): a key never outlives its creator's membership. Checked on every request, so a
+ * demotion narrows the key at once; the row may come from the key cache (./key-cache.ts), which
+ * is dropped by any write on this connection.
  */
 export function authenticateApiKey(db: Db, secret: string, now = Date.now()): ApiKeyAuth | null {
-  const query = prepared(db, "auth.apiKeyByHash", (d) =>
-    d
-      .select({
-        id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, scopes: apiKeys.scopes,
-        createdBy: apiKeys.createdByUserId, creatorRole: memberships.role, creatorDisabledAt: users.disabledAt,
-      })
-      .from(apiKeys)
-      .leftJoin(memberships, and(eq(memberships.teamId, apiKeys.teamId), eq(memberships.userId, apiKeys.createdByUserId)))
-      .leftJoin(users, eq(users.id, apiKeys.createdByUserId))
-      .where(and(eq(apiKeys.hash, sql.placeholder("hash")), isNull(apiKeys.revokedAt)))
-      .prepare(),
-  );
-  const row = query.get({ hash: sha256Hex(secret) });
-  const auth = row ? keyAuthOf(row, now) : null;
-  if (!row || !auth) return null;
+  const cache = keyCacheOf(db);
+  let row = cache.get(secret, now);
+  const fresh = row === null;
+  if (!row) {
+    const query = prepared(db, "auth.apiKeyByHash", (d) =>
+      d
+        .select({
+          id: apiKeys.id, teamId: apiKeys.teamId, expiresAt: apiKeys.expiresAt, lastUsedAt: apiKeys.lastUsedAt, scopes: apiKeys.scopes,
+          createdBy: apiKeys.createdByUserId, creatorRole: memberships.role, creatorDisabledAt: users.disabledAt,
+        })
+        .from(apiKeys)
+        .leftJoin(memberships, and(eq(memberships.teamId, apiKeys.teamId), eq(memberships.userId, apiKeys.createdByUserId)))
+        .leftJoin(users, eq(users.id, apiKeys.createdByUserId))
+        .where(and(eq(apiKeys.hash, sql.placeholder("hash")), isNull(apiKeys.revokedAt)))
+        .prepare(),
+    );
+    row = query.get({ hash: sha256Hex(secret) }) ?? null;
+    if (!row) return null;
+  }
+  const auth = keyAuthOf(row, now);
+  if (!auth) return null;
   // Writing on every request would serialise reads behind the writer: once a minute is plenty.
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
     db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run();
+    row = { ...row, lastUsedAt: now };
   }
+  // Kept after that write, which would otherwise drop it at once; a cached row is not kept longer.
+  if (fresh) cache.put(secret, row, now);
   return auth;
 }
 
