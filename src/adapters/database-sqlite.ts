@@ -11,7 +11,7 @@
  * ("cannot start a transaction within a transaction") rather than mix the two.
  */
 import type { Db } from "../db/client";
-import type { Database, QueryDb, Tables } from "../db/database";
+import { preparedCache, type Database, type Prepared, type QueryDb, type Tables } from "../db/database";
 import * as schema from "../db/schema";
 import { SqliteTransactor } from "./sqlite-transactor";
 
@@ -35,11 +35,15 @@ export function sqliteDatabase(db: Db): Database {
     t,
     run: (fn) => fn(q),
     transaction: (fn) => fn(inside),
+    prepared: (_key, build, values) => build(q).execute(values),
   };
+  const cached = preparedCache<unknown>(q);
   return {
     dialect: "sqlite",
     t,
     run: (fn) => lock.exclusive(() => fn(q)),
     transaction: (fn) => lock.write(() => fn(inside)),
+    prepared: <T>(key: string, build: (q: QueryDb) => Prepared<T>, values: Record<string, unknown>) =>
+      lock.exclusive(() => (cached(key, build) as Prepared<T>).execute(values)),
   };
 }

@@ -38,6 +38,27 @@ export interface Database {
   run<T>(fn: (q: QueryDb) => Promise<T>): Promise<T>;
   /** `fn`'s statements commit together, or none do (it threw). Nested: joins the outer one. */
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
+  /**
+   * A hot read: `build` answers drizzle's `.prepare(key)` of a query with `sql.placeholder`s; it
+   * is built once per connection and run with `values` (drizzle otherwise builds the SQL text on
+   * every call, the server's largest cost under load before, see db/prepared.ts). Inside a
+   * transaction it is built on the transaction's connection each time.
+   */
+  prepared<T>(key: string, build: (q: QueryDb) => Prepared<T>, values: Record<string, unknown>): Promise<T>;
+}
+
+export interface Prepared<T> {
+  execute(values?: Record<string, unknown>): Promise<T>;
+}
+
+/** Prepared queries of one connection (a Database outside any transaction), by key. */
+export function preparedCache<T>(q: QueryDb): (key: string, build: (q: QueryDb) => Prepared<T>) => Prepared<T> {
+  const cache = new Map<string, Prepared<T>>();
+  return (key, build) => {
+    let p = cache.get(key);
+    if (!p) cache.set(key, (p = build(q)));
+    return p;
+  };
 }
 
 /** `column` contains `text` (case-insensitively for ASCII on both engines; % and _ match themselves). */

@@ -18,6 +18,8 @@ import { sqliteDatabase } from "../../src/adapters/database-sqlite";
 import { postgresDatabase } from "../../src/adapters/database-postgres";
 import { settingsRepository } from "../../src/modules/settings/repository";
 import { auditRepository } from "../../src/modules/audit/repository";
+import { creditsRepository } from "../../src/modules/credits/repository";
+import { billingRepository } from "../../src/modules/billing/repository";
 import { testPostgres } from "../helpers/postgres";
 
 interface Backend {
@@ -256,6 +258,84 @@ for (const [name, make] of backends) {
         expect((await auditRepository(db).list("t1", { limit: 10 })).total).toBe(0);
       });
     });
+    describe("credits", () => {
+      const tx = (id: string, kind: string, amount: number, createdAt: number, over: Record<string, unknown> = {}) => ({
+        id, teamId: "t1", jobId: null, kind, amount, description: null, idempotencyKey: null, metadataJson: null, createdAt, ...over,
+      });
+      const job = (id: string, fileName: string, model: string) => ({
+        id, teamId: "t1", status: "completed", stage: "done", fileName, source: "direct", format: "markdown", model, createdAt: 0, updatedAt: 0,
+      });
+
+      test("the ledger sums each kind, all time or in a range, as numbers", async () => {
+        const credits = creditsRepository(db);
+        expect(await credits.ledger([])).toEqual({ granted: 0, consumed: 0, refunded: 0, adjusted: 0, balance: 0 });
+        expect(await credits.ledger(["t1"])).toEqual({ granted: 0, consumed: 0, refunded: 0, adjusted: 0, balance: 0 });
+        await credits.add(tx("c1", "grant", 2 ** 40, 10));
+        await credits.add(tx("c2", "charge", -7, 20));
+        await credits.add(tx("c3", "refund", 2, 30));
+        await credits.add(tx("c4", "adjustment", -1, 40));
+        expect(await credits.ledger(["t1"])).toEqual({ granted: 2 ** 40, consumed: 7, refunded: 2, adjusted: -1, balance: 2 ** 40 - 6 });
+        expect(await credits.ledger(["t1"], { from: 20, to: 30 })).toEqual({ granted: 0, consumed: 7, refunded: 2, adjusted: 0, balance: -5 });
+      });
+
+      test("a limit: none until set, then set, then taken off (read through the prepared query)", async () => {
+        const credits = creditsRepository(db);
+        expect(await credits.limit("t1")).toBeNull();
+        await credits.setLimit("t1", 0, 1);
+        expect(await credits.limit("t1")).toBe(0);
+        await credits.setLimit("t1", 2 ** 40, 2);
+        expect(await credits.limit("t1")).toBe(2 ** 40);
+        await credits.setLimit("t1", null, 3);
+        expect(await credits.limit("t1")).toBeNull();
+        // The prepared read inside a transaction runs on the transaction's connection.
+        await db.transaction(async (t) => {
+          await creditsRepository(t).setLimit("t1", 5, 4);
+          expect(await creditsRepository(t).limit("t1")).toBe(5);
+        });
+      });
+
+      test("added rows come back whole; an idempotency key finds its row; teams are known or not", async () => {
+        const credits = creditsRepository(db);
+        const added = await credits.add(tx("c1", "grant", 5, 10, { idempotencyKey: "k", metadataJson: "{\"a\":1}" }));
+        expect(added).toEqual(tx("c1", "grant", 5, 10, { idempotencyKey: "k", metadataJson: "{\"a\":1}" }));
+        expect(await credits.byIdempotencyKey("t1", "k")).toEqual(added);
+        expect(await credits.byIdempotencyKey("t1", "other")).toBeUndefined();
+        expect(await credits.teamExists("t1")).toBe(true);
+        expect(await credits.teamExists("nope")).toBe(false);
+        expect(await credits.someTeams(2)).toEqual(["t1"]);
+      });
+
+      test("the list: newest first with the balance after each, the job found by column or metadata, filters and cursor", async () => {
+        const credits = creditsRepository(db);
+        await db.run((q) => q.insert(db.t.jobs).values([job("j1", "Invoice_2024.pdf", "standard-v2"), job("j2", "letter.pdf", "pro-v2")]));
+        await credits.add(tx("c1", "grant", 100, 10));
+        await credits.add(tx("c2", "charge", -3, 20, { jobId: "j1" }));
+        await credits.add(tx("c3", "refund", 3, 30, { metadataJson: JSON.stringify({ job_id: "j1" }) }));
+        await credits.add(tx("c4", "charge", -2, 30, { jobId: "j2" }));
+        const page = await credits.list(["t1"], { after: null, limit: 10 });
+        expect(page.total).toBe(4);
+        expect(page.rows.map((r) => [r.t.id, r.balanceAfter, r.organizationId])).toEqual([["c4", 98, "org"], ["c3", 100, "org"], ["c2", 97, "org"], ["c1", 100, "org"]]);
+        const ids = async (f: Partial<Parameters<typeof credits.list>[1]>) => (await credits.list(["t1"], { after: null, limit: 10, ...f })).rows.map((r) => r.t.id);
+        expect(await ids({ search: "j1" })).toEqual(["c3", "c2"]);
+        expect(await ids({ search: "INVOICE_" })).toEqual(["c3", "c2"]);
+        expect(await ids({ search: "invoice%" })).toEqual([]);
+        expect(await ids({ model: "pro-v2" })).toEqual(["c4"]);
+        expect(await ids({ from: 20, to: 30 })).toEqual(["c4", "c3", "c2"]);
+        expect(await ids({ limit: 1, after: { createdAt: 30, id: "c4" } })).toEqual(["c3", "c2"]);
+        expect((await credits.list([], { after: null, limit: 10 })).total).toBe(0);
+      });
+    });
+
+    describe("billing", () => {
+      test("an event's row is saved, then updated by a redelivery that keeps its first receipt time", async () => {
+        const billing = billingRepository(db);
+        expect(await billing.event("wh1")).toBeUndefined();
+        await billing.saveEvent("wh1", "order.paid", { outcome: "ignored", reason: "no team" }, 100);
+        await billing.saveEvent("wh1", "order.paid", { outcome: "granted", reason: null, orderId: "o1", teamId: "t1", creditTransactionId: "c1" }, 200);
+        expect(await billing.event("wh1")).toEqual({
+          webhookId: "wh1", type: "order.paid", outcome: "granted", reason: null, orderId: "o1", productId: null, teamId: "t1", creditTransactionId: "c1", receivedAt: 100, updatedAt: 200,
+        });
+      });
+    });
   });
 }
-

@@ -133,7 +133,7 @@ const PAGE_COLUMNS = `count(p.id) AS total_pages, coalesce(sum(p.status = 'compl
   coalesce(sum(p.status = 'failed' AND j.status = 'failed'), 0) AS hard_failure_pages,
   coalesce(sum(coalesce(p.input_tokens, 0) + coalesce(p.output_tokens, 0)), 0) AS total_tokens`;
 
-export function overview(ctx: AppContext, r: Range) {
+export async function overview(ctx: AppContext, r: Range) {
   const j = jobTotals(ctx, r);
   const p = q1<{ total_pages: number; completed_pages: number; failed_pages: number; empty_pages: number; hard_failure_pages: number; total_tokens: number }>(
     ctx, `SELECT ${PAGE_COLUMNS} FROM pages p JOIN jobs j ON j.id = p.job_id WHERE ${JOBS_IN_RANGE}`, r.teamId, r.from, r.to,
@@ -158,7 +158,7 @@ export function overview(ctx: AppContext, r: Range) {
       throughput_jobs_per_second: round(j.total_jobs / Math.max(1, (r.to - r.from) / 1000), 6),
     },
     pages: { ...p, total_tokens: p.total_tokens + extraction },
-    credits: creditsSnapshot(ctx, r),
+    credits: await creditsSnapshot(ctx, r),
     webhooks: {
       total_events: w.total, processed_events: w.delivered, failed_events: w.failed, pending_events: w.pending,
       success_rate: pct(w.delivered, w.delivered + w.failed), avg_processing_seconds: round((w.avg_ms ?? 0) / 1000),
@@ -166,9 +166,10 @@ export function overview(ctx: AppContext, r: Range) {
   };
 }
 
-function creditsSnapshot(ctx: AppContext, r: Range) {
-  const inRange = ledgerOf(ctx.db, [r.teamId], { from: r.from, to: r.to });
-  return { granted: inRange.granted, consumed: inRange.consumed, refunded: inRange.refunded, adjusted: inRange.adjusted, net: inRange.balance, balance: ledgerOf(ctx.db, [r.teamId]).balance };
+async function creditsSnapshot(ctx: AppContext, r: Range) {
+  const inRange = await ledgerOf(ctx.data, [r.teamId], { from: r.from, to: r.to });
+  const all = await ledgerOf(ctx.data, [r.teamId]);
+  return { granted: inRange.granted, consumed: inRange.consumed, refunded: inRange.refunded, adjusted: inRange.adjusted, net: inRange.balance, balance: all.balance };
 }
 
 export function jobTimeseries(ctx: AppContext, r: Range) {
@@ -193,7 +194,7 @@ export function pageTimeseries(ctx: AppContext, r: Range) {
   return { range: rangeOut(r), timeseries: fill(r, rows, { total_pages: 0, completed_pages: 0, failed_pages: 0, empty_pages: 0, hard_failure_pages: 0, total_tokens: 0 }) };
 }
 
-export function creditUsage(ctx: AppContext, r: Range) {
+export async function creditUsage(ctx: AppContext, r: Range) {
   const rows = q<{ bucket: string; granted: number; consumed: number; refunded: number; adjusted: number; net_change: number }>(
     ctx,
     `SELECT ${bucketSql("created_at", r.bucket)} AS bucket, coalesce(sum(CASE WHEN kind = 'grant' THEN amount END), 0) AS granted,
@@ -211,7 +212,7 @@ export function creditUsage(ctx: AppContext, r: Range) {
   );
   return {
     range: rangeOut(r),
-    snapshot: creditsSnapshot(ctx, r),
+    snapshot: await creditsSnapshot(ctx, r),
     timeseries: fill(r, rows, { granted: 0, consumed: 0, refunded: 0, adjusted: 0, net_change: 0 }),
     model_breakdown: models,
   };

@@ -18,12 +18,13 @@
  *   config and redelivering from Polar's dashboard grants.
  */
 import * as v from "valibot";
-import { eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import { ConfigError } from "../../config";
-import { polarEvents, teams } from "../../db/schema";
-import { recordAudit, type Actor } from "../audit/service";
+import { auditRepository } from "../audit/repository";
+import type { Actor } from "../audit/service";
+import { creditsRepository } from "../credits/repository";
 import { writeGrant } from "../credits/service";
+import { billingRepository } from "./repository";
 import { PolarOrder, type PolarEvent, type PolarWebhookResponse } from "./model";
 
 export const TEAM_METADATA_KEY = "leapocr_team_id";
@@ -53,26 +54,21 @@ function teamIdOf(order: PolarOrder): string | null {
   return null;
 }
 
-type Row = typeof polarEvents.$inferInsert;
+type Row = Parameters<ReturnType<typeof billingRepository>["saveEvent"]>[2];
 
-/**
- * Acts on one verified event and answers what happened. Synchronous: the event row, the grant
- * and its audit row are one transaction.
- */
-export function handlePolarEvent(ctx: Pick<AppContext, "db" | "clock" | "logger">, products: Map<string, number>, webhookId: string, event: PolarEvent): PolarWebhookResponse {
+/** Acts on one verified event and answers what happened. The event row, the grant and its audit row are one transaction. */
+export async function handlePolarEvent(ctx: Pick<AppContext, "data" | "clock" | "logger">, products: Map<string, number>, webhookId: string, event: PolarEvent): Promise<PolarWebhookResponse> {
   const now = ctx.clock();
-  const answer = ctx.db.transaction(
-    (tx) => {
-      const earlier = tx.select().from(polarEvents).where(eq(polarEvents.webhookId, webhookId)).get();
+  const answer = await ctx.data.transaction(
+    async (tx): Promise<PolarWebhookResponse> => {
+      const events = billingRepository(tx);
+      const earlier = await events.event(webhookId);
       if (earlier && earlier.outcome !== "ignored") {
         return { status: "duplicate", reason: `Event ${webhookId} was already handled (${earlier.outcome}).`, team_id: earlier.teamId ?? undefined } satisfies PolarWebhookResponse;
       }
-      const save = (row: Omit<Row, "webhookId" | "type" | "receivedAt" | "updatedAt">) => {
-        const values = { webhookId, type: event.type, receivedAt: now, updatedAt: now, ...row };
-        tx.insert(polarEvents).values(values).onConflictDoUpdate({ target: polarEvents.webhookId, set: { ...row, updatedAt: now } }).run();
-      };
-      const ignore = (reason: string, row: Omit<Row, "webhookId" | "type" | "receivedAt" | "updatedAt" | "outcome" | "reason"> = {}) => {
-        save({ outcome: "ignored", reason, ...row });
+      const save = (row: Row) => events.saveEvent(webhookId, event.type, row, now);
+      const ignore = async (reason: string, row: Omit<Row, "outcome" | "reason"> = {}) => {
+        await save({ outcome: "ignored", reason, ...row });
         return { status: "ignored", reason, team_id: row.teamId ?? undefined } satisfies PolarWebhookResponse;
       };
 
@@ -86,14 +82,14 @@ export function handlePolarEvent(ctx: Pick<AppContext, "db" | "clock" | "logger"
       const teamId = teamIdOf(order);
       const ids = { orderId: order.id, productId };
       if (!teamId) return ignore(`Order ${order.id} carries no ${TEAM_METADATA_KEY} in its metadata (set it on the checkout).`, ids);
-      if (!tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
+      if (!(await creditsRepository(tx).teamExists(teamId))) {
         return ignore(`Order ${order.id} names team ${teamId}, which does not exist on this server.`, ids);
       }
 
       if (event.type === "order.refunded") {
         const reason = `Refund of order ${order.id} recorded; no credits were taken back (adjust by hand if needed).`;
-        save({ outcome: "recorded", reason, ...ids, teamId });
-        recordAudit(tx, {
+        await save({ outcome: "recorded", reason, ...ids, teamId });
+        await auditRepository(tx).record({
           teamId, actor: POLAR_ACTOR, action: "credits.polar_refund_recorded", targetType: "team", targetId: teamId,
           metadata: { order_id: order.id, product_id: productId, refunded_amount: order.refunded_amount ?? null, currency: order.currency ?? null, webhook_id: webhookId },
         }, now);
@@ -104,7 +100,7 @@ export function handlePolarEvent(ctx: Pick<AppContext, "db" | "clock" | "logger"
       if (!productId || credits === undefined) {
         return ignore(`Product ${productId ?? "(none)"} of order ${order.id} has no credit amount in LEAPOCR_POLAR_PRODUCTS.`, { ...ids, teamId });
       }
-      const { transaction, created } = writeGrant(tx, teamId, {
+      const { transaction, created } = await writeGrant(tx, teamId, {
         amount: credits,
         kind: "grant",
         description: `Polar order ${order.id}${order.product?.name ? ` (${order.product.name})` : ""}`,
@@ -114,14 +110,13 @@ export function handlePolarEvent(ctx: Pick<AppContext, "db" | "clock" | "logger"
       }, POLAR_ACTOR, now);
       if (!created) {
         const reason = `Order ${order.id} was already granted by an earlier event (transaction ${transaction.id}).`;
-        ignore(reason, { ...ids, teamId, creditTransactionId: transaction.id });
+        await ignore(reason, { ...ids, teamId, creditTransactionId: transaction.id });
         return { status: "duplicate", reason, team_id: teamId } satisfies PolarWebhookResponse;
       }
-      save({ outcome: "granted", reason: null, ...ids, teamId, creditTransactionId: transaction.id });
+      await save({ outcome: "granted", reason: null, ...ids, teamId, creditTransactionId: transaction.id });
       return { status: "granted", team_id: teamId, credits, transaction_id: transaction.id } satisfies PolarWebhookResponse;
     },
-    { behavior: "immediate" },
-  ) as PolarWebhookResponse;
+  );
   const log = answer.status === "ignored" ? ctx.logger.warn : ctx.logger.info;
   log.call(ctx.logger, `polar webhook ${answer.status}`, { webhook_id: webhookId, type: event.type, team_id: answer.team_id, credits: answer.credits, reason: answer.reason });
   return answer;

@@ -9,9 +9,9 @@
 import { mkdirSync } from "node:fs";
 import { ConfigError, loadConfig, sqliteDatabaseFile } from "../../config";
 import { openDatabase } from "../../db/client";
+import { sqliteDatabase } from "../../adapters/database-sqlite";
 import { migrate } from "../../db/migrate";
 import { ApiError } from "../../lib/errors";
-import type { AppContext } from "../../context";
 import type { Actor } from "../audit/service";
 import { creditLimit, grantCredits, ledgerOf, resolveTeam, setCreditLimit } from "./service";
 
@@ -32,24 +32,25 @@ export async function runCreditsCli(command: string | undefined, flags: Record<s
   const db = openDatabase(sqliteDatabaseFile(config));
   try {
     migrate(db);
-    const ctx = { db, clock: Date.now, config } as unknown as AppContext;
-    const teamId = resolveTeam(db, own.team);
+    const data = sqliteDatabase(db);
+    const ctx = { data, clock: Date.now };
+    const teamId = await resolveTeam(data, own.team);
     if (command === "grant") {
       const amount = Number(own.amount);
       if (!Number.isInteger(amount) || amount === 0) throw new ConfigError("--amount must be a whole number other than 0.");
       const kind = own.kind === "adjustment" ? "adjustment" : "grant";
-      const { transaction, created } = grantCredits(ctx, teamId, { amount, kind, description: own.description ?? "Granted by the operator (CLI)", idempotency_key: own["idempotency-key"] }, CLI_ACTOR);
-      const balance = ledgerOf(db, [teamId]).balance;
+      const { transaction, created } = await grantCredits(ctx, teamId, { amount, kind, description: own.description ?? "Granted by the operator (CLI)", idempotency_key: own["idempotency-key"] }, CLI_ACTOR);
+      const balance = (await ledgerOf(data, [teamId])).balance;
       out(created ? `${kind === "grant" ? "Granted" : "Adjusted"} ${amount} credit(s) to team ${teamId} (transaction ${transaction.id}). Balance: ${balance}.` : `Already recorded as transaction ${transaction.id} (same idempotency key); nothing granted. Balance: ${balance}.`);
     } else if (command === "balance") {
-      const l = ledgerOf(db, [teamId]);
-      const limit = creditLimit(db, teamId);
+      const l = await ledgerOf(data, [teamId]);
+      const limit = await creditLimit(data, teamId);
       out(`Team ${teamId}: granted ${l.granted}, consumed ${l.consumed}, refunded ${l.refunded}, adjusted ${l.adjusted}, balance ${l.balance}, limit ${limit === null ? "none (unlimited)" : `${limit} (remaining ${limit + l.balance})`}.`);
     } else if (command === "limit") {
       if (own.limit === undefined) throw new ConfigError("--limit N (0 or more) or --limit none is required.");
       const limit = own.limit === "none" ? null : Number(own.limit);
       if (limit !== null && (!Number.isInteger(limit) || limit < 0)) throw new ConfigError("--limit must be a whole number, 0 or more, or none.");
-      const b = setCreditLimit(ctx, teamId, limit, CLI_ACTOR);
+      const b = await setCreditLimit(ctx, teamId, limit, CLI_ACTOR);
       out(`Team ${teamId}: limit ${limit === null ? "none (unlimited)" : limit}; remaining ${b.credits_remaining}.`);
     } else {
       throw new ConfigError(`Unknown credits command "${command ?? ""}".\n${CREDITS_HELP}`);

@@ -43,10 +43,10 @@ export const creditRoutes = (ctx: AppContext) =>
         })
         .post(
           "/grants",
-          ({ team, body, actor, set }) => {
-            const { transaction, created } = credits.grantCredits(ctx, team.id, body, actor);
+          async ({ team, body, actor, set }) => {
+            const { transaction, created } = await credits.grantCredits(ctx, team.id, body, actor);
             set.status = created ? 201 : 200;
-            const balance = credits.ledgerOf(ctx.db, [team.id]).balance;
+            const balance = (await credits.ledgerOf(ctx.data, [team.id])).balance;
             return credits.toTransaction(transaction, balance, team.organizationId);
           },
           {

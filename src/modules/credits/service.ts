@@ -9,18 +9,17 @@
  * that something is left (L + balance > 0); a job in flight may take the balance below that by
  * its own pages, and the next upload is then refused with 402 LESS_CREDITS.
  */
-import { and, count, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { prepared } from "../../db/prepared";
-import type { Db } from "../../db/client";
-import { creditTransactions, jobs, teamCredits, teams } from "../../db/schema";
+import type { Database } from "../../db/database";
 import { ApiError, badRequest, notFound } from "../../lib/errors";
 import { newId } from "../../lib/ids";
-import { recordAudit, type Actor } from "../audit/service";
-import { afterCursor, decodeCursor, iso, pageOf } from "../jobs/paging";
+import { auditRepository } from "../audit/repository";
+import type { Actor } from "../audit/service";
+import { decodeCursor, iso, pageOf } from "../jobs/paging";
 import type { GrantRequest, TransactionsQuery } from "./model";
+import { creditsRepository, type CreditTransaction, type Ledger } from "./repository";
 
-type Reader = Pick<Db, "select">;
+export type { Ledger } from "./repository";
 
 const TYPE_OF: Record<string, "credit" | "consumed" | "refunded" | "adjustment" | "expiration"> = {
   grant: "credit",
@@ -30,33 +29,12 @@ const TYPE_OF: Record<string, "credit" | "consumed" | "refunded" | "adjustment" 
   expiration: "expiration",
 };
 
-export interface Ledger {
-  granted: number;
-  consumed: number;
-  refunded: number;
-  adjusted: number;
-  balance: number;
+export function ledgerOf(db: Database, teamIds: string[], range?: { from: number; to: number }): Promise<Ledger> {
+  return creditsRepository(db).ledger(teamIds, range);
 }
 
-export function ledgerOf(db: Reader, teamIds: string[], range?: { from: number; to: number }): Ledger {
-  if (teamIds.length === 0) return { granted: 0, consumed: 0, refunded: 0, adjusted: 0, balance: 0 };
-  const ct = creditTransactions;
-  const r = db
-    .select({
-      granted: sql<number>`coalesce(sum(CASE WHEN ${ct.kind} = 'grant' THEN ${ct.amount} END), 0)`,
-      consumed: sql<number>`coalesce(-sum(CASE WHEN ${ct.kind} = 'charge' THEN ${ct.amount} END), 0)`,
-      refunded: sql<number>`coalesce(sum(CASE WHEN ${ct.kind} = 'refund' THEN ${ct.amount} END), 0)`,
-      adjusted: sql<number>`coalesce(sum(CASE WHEN ${ct.kind} NOT IN ('grant', 'charge', 'refund') THEN ${ct.amount} END), 0)`,
-      balance: sql<number>`coalesce(sum(${ct.amount}), 0)`,
-    })
-    .from(ct)
-    .where(and(inArray(ct.teamId, teamIds), range ? sql`${ct.createdAt} BETWEEN ${range.from} AND ${range.to}` : undefined))
-    .get()!;
-  return r;
-}
-
-export function creditLimit(db: Reader, teamId: string): number | null {
-  return db.select({ limit: teamCredits.creditLimit }).from(teamCredits).where(eq(teamCredits.teamId, teamId)).get()?.limit ?? null;
+export function creditLimit(db: Database, teamId: string): Promise<number | null> {
+  return creditsRepository(db).limit(teamId);
 }
 
 function balanceFields(ledger: Ledger, limit: number | null) {
@@ -70,16 +48,16 @@ function balanceFields(ledger: Ledger, limit: number | null) {
   };
 }
 
-export function teamBalance(ctx: AppContext, teamId: string) {
-  return { team_id: teamId, ...balanceFields(ledgerOf(ctx.db, [teamId]), creditLimit(ctx.db, teamId)) };
+export async function teamBalance(ctx: Pick<AppContext, "data">, teamId: string) {
+  return { team_id: teamId, ...balanceFields(await ledgerOf(ctx.data, [teamId]), await creditLimit(ctx.data, teamId)) };
 }
 
 /** Organization view: the sum over the teams the caller may see in it; the limit shown is the caller's team's. */
-export function orgBalance(ctx: AppContext, organizationId: string, teamId: string, teamIds: string[]) {
+export async function orgBalance(ctx: AppContext, organizationId: string, teamId: string, teamIds: string[]) {
   return {
     team_id: teamId,
     organization_id: organizationId,
-    ...balanceFields(ledgerOf(ctx.db, teamIds), creditLimit(ctx.db, teamId)),
+    ...balanceFields(await ledgerOf(ctx.data, teamIds), await creditLimit(ctx.data, teamId)),
     plan_name: "self-hosted",
     trial_active: false,
     trial_credits_granted: 0,
@@ -93,27 +71,20 @@ export function orgBalance(ctx: AppContext, organizationId: string, teamId: stri
 }
 
 /** 402 LESS_CREDITS when the team has a limit and nothing is left to spend. */
-export function assertCanSpend(db: Db, teamId: string): void {
-  // On every upload: prepared once (most teams have no limit and stop here).
-  const limitQuery = prepared(db, "credits.limitByTeam", (d) =>
-    d.select({ limit: teamCredits.creditLimit }).from(teamCredits).where(eq(teamCredits.teamId, sql.placeholder("teamId"))).prepare(),
-  );
-  const limit = limitQuery.get({ teamId })?.limit ?? null;
+export async function assertCanSpend(db: Database, teamId: string): Promise<void> {
+  const limit = await creditLimit(db, teamId);
   if (limit === null) return;
-  const balance = ledgerOf(db, [teamId]).balance;
+  const balance = (await ledgerOf(db, [teamId])).balance;
   if (limit + balance <= 0) {
     throw new ApiError(402, "LESS_CREDITS", `This team has no credits left (balance ${balance}, limit ${limit}). Ask the operator to grant credits or raise the limit.`, { balance, credit_limit: limit });
   }
 }
 
-export function setCreditLimit(ctx: AppContext, teamId: string, limit: number | null, actor: Actor) {
+export async function setCreditLimit(ctx: Pick<AppContext, "data" | "clock">, teamId: string, limit: number | null, actor: Actor) {
   const now = ctx.clock();
-  ctx.db.transaction((tx) => {
-    tx.insert(teamCredits)
-      .values({ teamId, creditLimit: limit, createdAt: now, updatedAt: now })
-      .onConflictDoUpdate({ target: teamCredits.teamId, set: { creditLimit: limit, updatedAt: now } })
-      .run();
-    recordAudit(tx, { teamId, actor, action: "credits.limit_set", targetType: "team", targetId: teamId, metadata: { credit_limit: limit } }, now);
+  await ctx.data.transaction(async (tx) => {
+    await creditsRepository(tx).setLimit(teamId, limit, now);
+    await auditRepository(tx).record({ teamId, actor, action: "credits.limit_set", targetType: "team", targetId: teamId, metadata: { credit_limit: limit } }, now);
   });
   return teamBalance(ctx, teamId);
 }
@@ -122,62 +93,40 @@ export function setCreditLimit(ctx: AppContext, teamId: string, limit: number | 
  * Adds a grant or an adjustment to the ledger. With an idempotency key, a repeat answers the
  * first transaction and grants nothing more (the CLI, the API and Polar orders all use this).
  */
-export function grantCredits(ctx: Pick<AppContext, "db" | "clock">, teamId: string, body: GrantBody, actor: Actor) {
+export function grantCredits(ctx: Pick<AppContext, "data" | "clock">, teamId: string, body: GrantBody, actor: Actor) {
   const now = ctx.clock();
-  return ctx.db.transaction((tx) => writeGrant(tx, teamId, body, actor, now));
+  return ctx.data.transaction((tx) => writeGrant(tx, teamId, body, actor, now));
 }
 
 type GrantBody = GrantRequest & { metadata?: Record<string, unknown>; auditMetadata?: Record<string, string | number | boolean | null> };
-type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 
 /** grantCredits inside the caller's transaction (a Polar order writes its event row beside it). */
-export function writeGrant(tx: Tx, teamId: string, body: GrantBody, actor: Actor, now: number) {
+export async function writeGrant(tx: Database, teamId: string, body: GrantBody, actor: Actor, now: number): Promise<{ transaction: CreditTransaction; created: boolean }> {
   const kind = body.kind ?? "grant";
   if (kind === "grant" && body.amount <= 0) throw badRequest("A grant must be a positive amount; use kind \"adjustment\" to take credits away.", { field: "amount" });
-  if (!tx.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) throw notFound(`Team ${teamId} not found.`);
-  const ct = creditTransactions;
+  const credits = creditsRepository(tx);
+  if (!(await credits.teamExists(teamId))) throw notFound(`Team ${teamId} not found.`);
   if (body.idempotency_key) {
-    const existing = tx.select().from(ct).where(and(eq(ct.teamId, teamId), eq(ct.idempotencyKey, body.idempotency_key))).get();
+    const existing = await credits.byIdempotencyKey(teamId, body.idempotency_key);
     if (existing) return { transaction: existing, created: false };
   }
   const id = newId("ctx");
-  tx.insert(ct)
-    .values({ id, teamId, jobId: null, kind, amount: body.amount, description: body.description ?? null, idempotencyKey: body.idempotency_key ?? null, metadataJson: body.metadata ? JSON.stringify(body.metadata) : null, createdAt: now })
-    .run();
-  recordAudit(tx, { teamId, actor, action: kind === "grant" ? "credits.granted" : "credits.adjusted", targetType: "team", targetId: teamId, metadata: { amount: body.amount, transaction_id: id, ...body.auditMetadata } }, now);
-  return { transaction: tx.select().from(ct).where(eq(ct.id, id)).get()!, created: true };
+  const transaction = await credits.add({
+    id, teamId, jobId: null, kind, amount: body.amount, description: body.description ?? null, idempotencyKey: body.idempotency_key ?? null,
+    metadataJson: body.metadata ? JSON.stringify(body.metadata) : null, createdAt: now,
+  });
+  await auditRepository(tx).record({ teamId, actor, action: kind === "grant" ? "credits.granted" : "credits.adjusted", targetType: "team", targetId: teamId, metadata: { amount: body.amount, transaction_id: id, ...body.auditMetadata } }, now);
+  return { transaction, created: true };
 }
 
-export function listTransactions(ctx: AppContext, teamIds: string[], q: TransactionsQuery) {
-  const ct = creditTransactions;
-  const jobOf = sql`coalesce(${ct.jobId}, json_extract(${ct.metadataJson}, '$.job_id'))`;
-  const filters: (SQL | undefined)[] = [
-    inArray(ct.teamId, teamIds),
-    q.created_from !== undefined ? sql`${ct.createdAt} >= ${q.created_from}` : undefined,
-    q.created_to !== undefined ? sql`${ct.createdAt} <= ${q.created_to}` : undefined,
-    q.model ? eq(jobs.model, q.model) : undefined,
-    q.search
-      ? or(eq(jobOf, q.search), sql`${jobs.fileName} LIKE ${`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'`)
-      : undefined,
-  ];
-  const where = and(...filters);
-  const joinOn = eq(jobs.id, jobOf);
-  const total = ctx.db.select({ n: count() }).from(ct).leftJoin(jobs, joinOn).where(where).get()!.n;
-  const balanceAfter = sql<number>`(SELECT sum(b.amount) FROM credit_transactions b WHERE b.team_id = ${ct.teamId}
-    AND (b.created_at < ${ct.createdAt} OR (b.created_at = ${ct.createdAt} AND b.id <= ${ct.id})))`;
-  const rows = ctx.db
-    .select({ t: ct, balanceAfter, orgId: teams.organizationId })
-    .from(ct)
-    .leftJoin(jobs, joinOn)
-    .innerJoin(teams, eq(teams.id, ct.teamId))
-    .where(and(where, afterCursor(decodeCursor(q.cursor), ct.createdAt, ct.id)))
-    .orderBy(desc(ct.createdAt), desc(ct.id))
-    .limit(q.limit + 1)
-    .all();
-  return pageOf(rows.map((r) => ({ ...r, createdAt: r.t.createdAt, id: r.t.id })), q.limit, total, (r) => toTransaction(r.t, r.balanceAfter, r.orgId));
+export async function listTransactions(ctx: AppContext, teamIds: string[], q: TransactionsQuery) {
+  const { rows, total } = await creditsRepository(ctx.data).list(teamIds, {
+    from: q.created_from, to: q.created_to, model: q.model, search: q.search, after: decodeCursor(q.cursor), limit: q.limit,
+  });
+  return pageOf(rows.map((r) => ({ ...r, createdAt: r.t.createdAt, id: r.t.id })), q.limit, total, (r) => toTransaction(r.t, r.balanceAfter, r.organizationId));
 }
 
-export function toTransaction(t: typeof creditTransactions.$inferSelect, balanceAfter: number, organizationId: string) {
+export function toTransaction(t: CreditTransaction, balanceAfter: number, organizationId: string) {
   const metadata = t.metadataJson ? (JSON.parse(t.metadataJson) as Record<string, unknown>) : undefined;
   const jobId = t.jobId ?? (typeof metadata?.job_id === "string" ? metadata.job_id : undefined);
   return {
@@ -198,12 +147,13 @@ export function toTransaction(t: typeof creditTransactions.$inferSelect, balance
 }
 
 /** For the CLI: a team by id, or the only team when there is just one. */
-export function resolveTeam(db: Reader, teamId: string | undefined): string {
+export async function resolveTeam(db: Database, teamId: string | undefined): Promise<string> {
+  const credits = creditsRepository(db);
   if (teamId) {
-    if (!db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) throw notFound(`No team with id ${teamId}.`);
+    if (!(await credits.teamExists(teamId))) throw notFound(`No team with id ${teamId}.`);
     return teamId;
   }
-  const all = db.select({ id: teams.id }).from(teams).limit(2).all();
-  if (all.length === 1) return all[0]!.id;
+  const all = await credits.someTeams(2);
+  if (all.length === 1) return all[0]!;
   throw badRequest("Name the team with --team <id>.");
 }

@@ -5,8 +5,7 @@
  * total_count, total_pages}` as the LeapOCR reference does.
  */
 import * as v from "valibot";
-import { and, eq, lt, or, type SQL } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import { and, eq, lt, or, type Column, type SQL } from "drizzle-orm";
 import { badRequest } from "../../lib/errors";
 
 export const CursorQuery = {
@@ -51,7 +50,7 @@ export function decodeCursor(raw: string | undefined): Cursor | null {
 }
 
 /** The WHERE part that continues after the cursor (newest first). */
-export function afterCursor(cursor: Cursor | null, createdAt: SQLiteColumn, id: SQLiteColumn): SQL | undefined {
+export function afterCursor(cursor: Cursor | null, createdAt: Column, id: Column): SQL | undefined {
   if (!cursor) return undefined;
   return or(lt(createdAt, cursor.createdAt), and(eq(createdAt, cursor.createdAt), lt(id, cursor.id)));
 }

@@ -72,7 +72,7 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
     throw badRequest(`Content type "${body.content_type}" is not supported. Upload a ${SUPPORTED_TYPES_TEXT} file.`);
   }
   const options = resolveJobOptions(ctx, body, auth.teamId);
-  assertCanSpend(ctx.db, auth.teamId);
+  await assertCanSpend(ctx.data, auth.teamId);
   const now = ctx.clock();
   const jobId = newJobId();
   const partCount = Math.ceil(body.file_size / MAX_PART_BYTES);
@@ -182,7 +182,7 @@ export async function createUrlJob(ctx: AppContext, auth: JobOwner, body: UrlUpl
     throw err;
   }
   const options = resolveJobOptions(ctx, body, auth.teamId);
-  assertCanSpend(ctx.db, auth.teamId);
+  await assertCanSpend(ctx.data, auth.teamId);
   const jobId = newJobId();
   const fileName = body.file_name ?? (decodeURIComponent(url.pathname.split("/").pop() ?? "") || "document");
   ctx.expectDocument(null);

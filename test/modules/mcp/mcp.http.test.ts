@@ -159,7 +159,7 @@ describe("MCP over Streamable HTTP", () => {
 
   test("with no credits left, read_document answers the API's 402 message and creates no job", async () => {
     const team = seedTeam(t, "Broke");
-    setCreditLimit(t.server.ctx, team.teamId, 0, SYSTEM_ACTOR);
+    await setCreditLimit(t.server.ctx, team.teamId, 0, SYSTEM_ACTOR);
     const broke = await connect({ "X-API-KEY": seedKey(t, team.teamId).secret });
     const before = jobCount();
     const pdf = await digitalPdf(SAMPLE_PAGES);
