@@ -20,12 +20,12 @@ import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import type { Server } from "bun";
-import { copyBinaryTo } from "../helpers/binary";
-import { startServerProcess, type ServerProcess } from "../helpers/process";
-import { launchBrowser, isolatedContext } from "../helpers/browser";
+import { startBinary, type ServerProcess } from "../helpers/process";
+import { isolatedContext, openDashboard, signIn, type DashboardBrowser } from "../helpers/browser";
 import { TEST_API_KEY } from "../helpers/app";
+import { SdkClient } from "../helpers/sdk-client";
 import { axeViolations } from "../helpers/axe";
 
 // Callbacks passed to page.evaluate run in the browser; the project's tsconfig has no DOM types.
@@ -50,11 +50,9 @@ const received: Received[] = [];
 let receiverStatus = 200;
 let receiver: Server<undefined>;
 let server: ServerProcess;
-let browser: Browser;
-let context: BrowserContext;
+/** The owner's browser; `page` is its page. */
+let ui: DashboardBrowser;
 let page: Page;
-let foreign: string[];
-let consoleErrors: string[];
 let team: { id: string; organization_id: string };
 
 const teamApi = (path: string, init: RequestInit = {}) =>
@@ -64,15 +62,6 @@ const go = async (p: Page, hash: string, heading: RegExp) => {
   await p.goto(`${server.baseUrl}/#${hash}`);
   await p.getByRole("heading", { level: 1, name: heading }).waitFor();
 };
-
-async function signIn(p: Page, email: string, password: string) {
-  await p.goto(`${server.baseUrl}/`);
-  await p.getByRole("heading", { name: "Sign in to LeapOCR" }).waitFor();
-  await p.getByLabel("Email").fill(email);
-  await p.getByLabel("Password").fill(password);
-  await p.getByRole("button", { name: "Sign in" }).click();
-  await p.getByRole("heading", { level: 1, name: "Jobs" }).waitFor();
-}
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
@@ -94,11 +83,8 @@ beforeAll(async () => {
       models: [{ name: MODEL, display_name: "Loopback VLM", credits_per_page: 1, steps: { ocr: [MODEL], structured: [MODEL] } }],
     }),
   );
-  server = await startServerProcess([copyBinaryTo(dir)], {
-    cwd: dir,
-    dataDir: "./data",
+  server = await startBinary(dir, {
     env: {
-      LEAPOCR_OCR_WORKERS: "1",
       LEAPOCR_ADMIN_EMAIL: OWNER.email,
       LEAPOCR_ADMIN_PASSWORD: OWNER.password,
       LEAPOCR_URL_ALLOW_HOSTS: "127.0.0.1",
@@ -107,16 +93,13 @@ beforeAll(async () => {
       LEAPOCR_SUPPORT_URL: SUPPORT_URL,
     },
   });
-  const me = (await (await fetch(`${server.baseUrl}/api/v1/auth/verify`, { headers: { "x-api-key": TEST_API_KEY } })).json()) as { teams: { id: string; organization_id: string }[] };
-  team = me.teams[0]!;
-  browser = await launchBrowser();
-  ({ context, foreign, consoleErrors } = await isolatedContext(browser, server.baseUrl));
-  context.setDefaultTimeout(10_000);
-  page = await context.newPage();
+  team = await new SdkClient(server.baseUrl, TEST_API_KEY).team();
+  ui = await openDashboard(server.baseUrl, { timeoutMs: 10_000 });
+  page = ui.page;
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await ui?.browser.close();
   await server?.stop();
   receiver?.stop(true);
   rmSync(dir, { recursive: true, force: true });
@@ -125,13 +108,13 @@ afterAll(async () => {
 describe("dashboard admin pages in headless Chromium against the binary", () => {
   test("the owner from LEAPOCR_ADMIN_EMAIL signs in", async () => {
     expect(((await (await fetch(`${server.baseUrl}/api/v1/dashboard/setup`)).json()) as { needs_setup: boolean }).needs_setup).toBe(false);
-    await signIn(page, OWNER.email, OWNER.password);
+    await signIn(page, server.baseUrl, OWNER);
     expect(await page.textContent("#who")).toBe(`${OWNER.email} (owner)`);
   }, 30_000);
 
   describe("help menu", () => {
     test("Help shows the API docs, the team's organization and team ids with Copy, the server version and the operator's support link", async () => {
-      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.baseUrl });
+      await ui.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.baseUrl });
       await go(page, "/jobs", /^Jobs$/);
       const toggle = page.getByRole("button", { name: "Help" });
       expect(await toggle.getAttribute("aria-expanded")).toBe("false");
@@ -163,11 +146,11 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       expect(await panel.isVisible()).toBe(false);
       expect(await page.evaluate(() => document.activeElement?.id)).toBe("help-toggle");
       // Shown, not fetched.
-      expect(foreign).toEqual([]);
+      expect(ui.foreign).toEqual([]);
     }, 30_000);
 
     test("at 390 px the help menu is inside the Menu and fits the screen", async () => {
-      const phone = await context.newPage();
+      const phone = await ui.context.newPage();
       await phone.setViewportSize({ width: 390, height: 844 });
       await go(phone, "/jobs", /^Jobs$/);
       await phone.getByRole("button", { name: "Menu" }).click();
@@ -312,7 +295,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
     }, 30_000);
 
     test("the invitee opens the link, chooses their own password, and lands signed in as a member", async () => {
-      ({ context: memberContext, foreign: memberForeign, consoleErrors: memberConsole } = await isolatedContext(browser, server.baseUrl));
+      ({ context: memberContext, foreign: memberForeign, consoleErrors: memberConsole } = await isolatedContext(ui.browser, server.baseUrl));
       memberContext.setDefaultTimeout(10_000);
       memberPage = await memberContext.newPage();
       await memberPage.goto(inviteUrl);
@@ -334,7 +317,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
 
     test("the new member signs in with their password and sees what a member may do", async () => {
       await memberPage.getByRole("button", { name: "Sign out" }).click();
-      await signIn(memberPage, MEMBER.email, MEMBER.password);
+      await signIn(memberPage, server.baseUrl, MEMBER);
       expect(await memberPage.textContent("#who")).toBe(`${MEMBER.email} (member)`);
       await go(memberPage, "/templates", /^Templates$/);
       await memberPage.getByRole("link", { name: "Invoice fields" }).waitFor();
@@ -373,10 +356,10 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
     }, 30_000);
 
     test("finding 3: an invitation to a second team is accepted on purpose and never switches the team by itself", async () => {
-      const csrf = ((await (await context.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { session: { csrf_token: string } }).session.csrf_token;
-      const second = (await (await context.request.post(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams`, { headers: { "x-csrf-token": csrf }, data: { name: "Second" } })).json()) as { id: string };
+      const csrf = ((await (await ui.context.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { session: { csrf_token: string } }).session.csrf_token;
+      const second = (await (await ui.context.request.post(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams`, { headers: { "x-csrf-token": csrf }, data: { name: "Second" } })).json()) as { id: string };
       secondTeam = second.id;
-      const invited = await context.request.post(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${second.id}/members`, { headers: { "x-csrf-token": csrf }, data: { email: MEMBER.email, role: "owner" } });
+      const invited = await ui.context.request.post(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${second.id}/members`, { headers: { "x-csrf-token": csrf }, data: { email: MEMBER.email, role: "owner" } });
       expect(invited.status()).toBe(201);
       // Before accepting, the member's dashboard knows one team only and works in it.
       await memberPage.reload();
@@ -426,7 +409,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       await page.getByRole("dialog").getByRole("button", { name: "Remove" }).click();
       await page.waitForFunction((email) => ![...document.querySelectorAll("select")].some((s: El) => s.getAttribute("aria-label") === `Role of ${email}`), MEMBER.email);
       const teamUrl = `${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${team.id}`;
-      const left = (await (await context.request.get(`${teamUrl}/members`)).json()) as { data: { email: string }[] };
+      const left = (await (await ui.context.request.get(`${teamUrl}/members`)).json()) as { data: { email: string }[] };
       expect(left.data.map((m) => m.email)).toEqual([OWNER.email]);
       expect((await memberContext.request.get(`${teamUrl}/templates`)).status()).toBe(404); // not a member: the team is not found
       const still = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: { id: string }[] };
@@ -436,9 +419,9 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       await memberPage.locator("#toast").getByText("You are no longer a member of the team you last used. Now showing Default organization / Second.").waitFor();
       expect(await memberPage.locator("#team-switch").inputValue()).toBe(secondTeam);
       // The owner, who made the second team, removes them there too.
-      const csrf = ((await (await context.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { session: { csrf_token: string } }).session.csrf_token;
+      const csrf = ((await (await ui.context.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { session: { csrf_token: string } }).session.csrf_token;
       const vera = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { user: { id: string } };
-      const gone = await context.request.delete(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${secondTeam}/members/${vera.user.id}`, { headers: { "x-csrf-token": csrf } });
+      const gone = await ui.context.request.delete(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${secondTeam}/members/${vera.user.id}`, { headers: { "x-csrf-token": csrf } });
       expect(gone.status()).toBe(200);
       const verify = (await (await memberContext.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: unknown[] };
       expect(verify.teams).toEqual([]);
@@ -628,7 +611,7 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
       expect((await teamApi(`/templates/${tpl!.id}/favorite`, { method: "POST" })).status).toBe(200);
       // The audit log is for owners and admins, not API keys: read it with the owner's session.
       const logged = (action: string) =>
-        context.request.get(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${team.id}/audit-logs?action=${action}`).then((r) => r.json() as Promise<{ data: { actor: { id: string }; target: { id: string } }[] }>);
+        ui.context.request.get(`${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${team.id}/audit-logs?action=${action}`).then((r) => r.json() as Promise<{ data: { actor: { id: string }; target: { id: string } }[] }>);
       const keyId = (await logged("template.favorite_toggled")).data[0]!.actor.id;
       const roleChange = (await logged("member.role_changed")).data[0]!;
       expect(keyId).toMatch(/^key_/);
@@ -659,9 +642,9 @@ describe("dashboard admin pages in headless Chromium against the binary", () => 
   });
 
   test("the pages made no request to any host but the server's own, and logged no unexpected script errors", () => {
-    expect(foreign).toEqual([]);
+    expect(ui.foreign).toEqual([]);
     // The refusals above answer 400 on purpose, and the signed-out first load 401 (the browser
     // logs each failed response); anything else is a bug.
-    expect(consoleErrors.filter((e) => !/status of (400 \(Bad Request\)|401 \(Unauthorized\))/.test(e)).join("\n")).toBe("");
+    expect(ui.consoleErrors.filter((e) => !/status of (400 \(Bad Request\)|401 \(Unauthorized\))/.test(e)).join("\n")).toBe("");
   });
 });

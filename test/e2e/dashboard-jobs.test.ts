@@ -15,10 +15,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { copyBinaryTo } from "../helpers/binary";
-import { startServerProcess, type ServerProcess } from "../helpers/process";
-import { launchBrowser, isolatedContext } from "../helpers/browser";
+import type { Locator, Page } from "playwright-core";
+import { startBinary, type ServerProcess } from "../helpers/process";
+import { openDashboard, signIn, type DashboardBrowser } from "../helpers/browser";
 import { TEST_API_KEY } from "../helpers/app";
 import { SdkClient } from "../helpers/sdk-client";
 import { axeViolations } from "../helpers/axe";
@@ -46,11 +45,9 @@ let page2Down = true;
 let model: MockModel;
 let server: ServerProcess;
 let client: SdkClient;
-let browser: Browser;
-let context: BrowserContext;
+/** The owner's browser; `page` is its page. */
+let ui: DashboardBrowser;
 let page: Page;
-let foreign: string[];
-let consoleErrors: string[];
 let team: { id: string; organization_id: string };
 const ids: Record<string, string> = {};
 
@@ -105,14 +102,9 @@ beforeAll(async () => {
     routes: { flaky: { provider: "openai", base_url: model.baseUrl, model: "flaky-vl", max_concurrency: 2, timeout_seconds: 10 } },
     models: [{ name: "flaky", credits_per_page: 1, steps: { ocr: ["flaky"] } }],
   });
-  server = await startServerProcess([copyBinaryTo(dir)], {
-    cwd: dir,
-    dataDir: "./data",
-    env: { LEAPOCR_OCR_WORKERS: "1", LEAPOCR_ADMIN_EMAIL: OWNER.email, LEAPOCR_ADMIN_PASSWORD: OWNER.password, LEAPOCR_CONFIG: config },
-  });
-  const me = (await (await fetch(`${server.baseUrl}/api/v1/auth/verify`, { headers: { "x-api-key": TEST_API_KEY } })).json()) as { teams: { id: string; organization_id: string }[] };
-  team = me.teams[0]!;
+  server = await startBinary(dir, { env: { LEAPOCR_ADMIN_EMAIL: OWNER.email, LEAPOCR_ADMIN_PASSWORD: OWNER.password, LEAPOCR_CONFIG: config } });
   client = new SdkClient(server.baseUrl, TEST_API_KEY);
+  team = await client.team();
   const pdf = await digitalPdf(SAMPLE_PAGES);
   // Oldest first: the list shows the newest at the top.
   // A long name without spaces must wrap in its cell, not push the table sideways.
@@ -123,20 +115,13 @@ beforeAll(async () => {
   ids["broken.pdf"] = await client.upload(BROKEN, "broken.pdf");
   ids["two-pages.tiff"] = await client.upload(await multiPageTiff(await greyPages(2)), "two-pages.tiff", { contentType: "image/tiff", model: "flaky" });
   for (const id of Object.values(ids)) await client.waitForJob(id);
-  browser = await launchBrowser();
-  ({ context, foreign, consoleErrors } = await isolatedContext(browser, server.baseUrl));
-  context.setDefaultTimeout(15_000);
-  page = await context.newPage();
-  await page.goto(`${server.baseUrl}/`);
-  await page.getByRole("heading", { name: "Sign in to LeapOCR" }).waitFor();
-  await page.getByLabel("Email").fill(OWNER.email);
-  await page.getByLabel("Password").fill(OWNER.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { level: 1, name: "Jobs" }).waitFor();
+  ui = await openDashboard(server.baseUrl, { timeoutMs: 15_000 });
+  page = ui.page;
+  await signIn(page, server.baseUrl, OWNER);
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await ui?.browser.close();
   await server?.stop();
   await model?.close();
   rmSync(dir, { recursive: true, force: true });
@@ -368,7 +353,7 @@ describe("dashboard jobs in headless Chromium against the binary (issue 18)", ()
   }, 60_000);
 
   test("the pages made no request to any host but the server's own, and logged no script errors", () => {
-    expect(foreign).toEqual([]);
-    expect(consoleErrors.filter((e) => !/401 \(Unauthorized\)/.test(e)).join("\n")).toBe("");
+    expect(ui.foreign).toEqual([]);
+    expect(ui.consoleErrors.filter((e) => !/401 \(Unauthorized\)/.test(e)).join("\n")).toBe("");
   });
 });

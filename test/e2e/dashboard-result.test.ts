@@ -16,10 +16,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { startServerProcess, type ServerProcess } from "../helpers/process";
-import { copyBinaryTo } from "../helpers/binary";
-import { launchBrowser, isolatedContext } from "../helpers/browser";
+import type { Page } from "playwright-core";
+import { startBinary, type ServerProcess } from "../helpers/process";
+import { isolatedContext, openDashboard, type DashboardBrowser } from "../helpers/browser";
 import { axeViolations } from "../helpers/axe";
 import { greyPages, pageOfImage, pngSize, startMockModel, stepOf, writeModelConfig, type MockModel } from "../helpers/mock-models";
 import { multiPageTiff } from "../helpers/fixtures";
@@ -40,11 +39,9 @@ const REFUSED = "The provider refused this page (content policy, test)";
 let model: MockModel;
 let withRoute: ServerProcess; // offline models + Mock VLM
 let offlineOnly: ServerProcess; // the offline engine alone
-let browser: Browser;
-let context: BrowserContext;
+/** The owner's browser on withRoute; `page` is its page. */
+let ui: DashboardBrowser;
 let page: Page;
-let foreign: string[];
-let consoleErrors: string[];
 
 const shot = (p: Page, name: string) => p.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 const heading = (p: Page, name: RegExp | string) => p.getByRole("heading", { level: 1, name }).waitFor();
@@ -92,7 +89,6 @@ async function uploadThroughForm(p: Page, server: ServerProcess, file: { name: s
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
   model = await startMockModel("openai", handler);
-  copyBinaryTo(dir);
   const config = await writeModelConfig(dir, {
     routes: { "mock-vlm": { provider: "openai", base_url: model.baseUrl, model: "mock-vl", timeout_seconds: 20, max_concurrency: 2 } },
     retry: { max_attempts: 1 },
@@ -100,17 +96,16 @@ beforeAll(async () => {
   });
   mkdirSync(join(dir, "a"));
   mkdirSync(join(dir, "b"));
-  withRoute = await startServerProcess([join(dir, "leapocr"), "--config", config], { cwd: dir, dataDir: "./a/data", env: { LEAPOCR_OCR_WORKERS: "1" } });
-  offlineOnly = await startServerProcess([join(dir, "leapocr")], { cwd: dir, dataDir: "./b/data", env: { LEAPOCR_OCR_WORKERS: "1" } });
-  browser = await launchBrowser();
-  ({ context, foreign, consoleErrors } = await isolatedContext(browser, withRoute.baseUrl));
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: withRoute.baseUrl });
-  page = await context.newPage();
+  withRoute = await startBinary(dir, { args: ["--config", config], dataDir: "./a/data" });
+  offlineOnly = await startBinary(dir, { dataDir: "./b/data" });
+  ui = await openDashboard(withRoute.baseUrl);
+  await ui.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: withRoute.baseUrl });
+  page = ui.page;
   await signUp(page, withRoute, "owner@example.com");
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await ui?.browser.close();
   await withRoute?.stop();
   await offlineOnly?.stop();
   await model?.close();
@@ -121,7 +116,7 @@ const clipboard = () => page.evaluate(() => navigator.clipboard.readText()) as P
 
 describe("structured output and the model picker (point 2)", () => {
   test("with the offline engine alone: structured JSON is not offered in the upload or template form, and the picker says offline engine and credits", async () => {
-    const { context: ctxB } = await isolatedContext(browser, offlineOnly.baseUrl);
+    const { context: ctxB } = await isolatedContext(ui.browser, offlineOnly.baseUrl);
     const p = await ctxB.newPage();
     try {
       await signUp(p, offlineOnly, "solo@example.com");
@@ -367,7 +362,7 @@ describe("focus and the schema check (point 10)", () => {
   }, 30_000);
 
   test("no request to another host, no script errors", () => {
-    expect(foreign).toEqual([]);
-    expect(consoleErrors.filter((e) => !/401 \(Unauthorized\)|400 \(Bad Request\)/.test(e)).join("\n")).toBe("");
+    expect(ui.foreign).toEqual([]);
+    expect(ui.consoleErrors.filter((e) => !/401 \(Unauthorized\)|400 \(Bad Request\)/.test(e)).join("\n")).toBe("");
   });
 });

@@ -55,3 +55,31 @@ export async function isolatedContext(browser: Browser, origin: string, opts: Pa
   context.on("page", (p: Page) => p.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text())));
   return { context, foreign, consoleErrors };
 }
+
+/** One dashboard user's browser: Chromium, a context that reaches only the server (isolatedContext), and its first page. */
+export interface DashboardBrowser {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Requests to any other host, aborted: a test ends by asserting there were none. */
+  foreign: string[];
+  consoleErrors: string[];
+}
+
+/** Launches Chromium on the dashboard at `origin`; `timeoutMs` is the context's default wait for a locator or a navigation. */
+export async function openDashboard(origin: string, opts: { timeoutMs?: number } = {}): Promise<DashboardBrowser> {
+  const browser = await launchBrowser();
+  const { context, foreign, consoleErrors } = await isolatedContext(browser, origin);
+  if (opts.timeoutMs !== undefined) context.setDefaultTimeout(opts.timeoutMs);
+  return { browser, context, page: await context.newPage(), foreign, consoleErrors };
+}
+
+/** Signs in through the dashboard's sign-in form, as a person would, and waits for the jobs list it lands on. */
+export async function signIn(page: Page, origin: string, user: { email: string; password: string }): Promise<void> {
+  await page.goto(`${origin}/`);
+  await page.getByRole("heading", { name: "Sign in to LeapOCR" }).waitFor();
+  await page.getByLabel("Email").fill(user.email);
+  await page.getByLabel("Password").fill(user.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { level: 1, name: "Jobs" }).waitFor();
+}

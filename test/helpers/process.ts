@@ -1,6 +1,9 @@
 /** Starts the server as a separate process (bun on the source, or the compiled binary) as a user would. */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { TEST_API_KEY } from "./app";
+import { copyBinaryTo } from "./binary";
 
 export interface ServerProcess {
   baseUrl: string;
@@ -23,6 +26,17 @@ export async function startServerProcess(cmd: string[], opts: StartOptions): Pro
       if (attempt >= 5 || !/port .* in use|EADDRINUSE/i.test(String(err))) throw err;
     }
   }
+}
+
+/**
+ * The compiled binary as an operator runs it: copied into `dir` (once: a second server in the same
+ * folder runs the same copy) and started there with one OCR worker and its data in `dataDir`
+ * (./data). `env` adds to or overrides that; `args` go after the binary's path.
+ */
+export function startBinary(dir: string, opts: { env?: Record<string, string>; args?: string[]; dataDir?: string } = {}): Promise<ServerProcess> {
+  const path = join(dir, "leapocr");
+  if (!existsSync(path)) copyBinaryTo(dir);
+  return startServerProcess([path, ...(opts.args ?? [])], { cwd: dir, dataDir: opts.dataDir ?? "./data", env: { LEAPOCR_OCR_WORKERS: "1", ...opts.env } });
 }
 
 async function startOnce(cmd: string[], opts: StartOptions, port: number): Promise<ServerProcess> {

@@ -32,6 +32,13 @@ export class SdkClient {
     return { status: res.status, body: parsed, headers: res.headers };
   }
 
+  /** The API key's team (its first) with its organization: the ids in every workspace route. */
+  async team(): Promise<{ id: string; organization_id: string }> {
+    const me = await this.call("GET", "/auth/verify");
+    if (me.status !== 200) throw new Error(`verify failed: ${me.status} ${JSON.stringify(me.body)}`);
+    return me.body.teams[0];
+  }
+
   /** Uploads like the JS SDK: cuts the file into parts.length chunks of ceil(size/parts) bytes. */
   async upload(bytes: Uint8Array, fileName: string, options: UploadOptions = {}): Promise<string> {
     const { contentType = "application/pdf", ...rest } = options;
