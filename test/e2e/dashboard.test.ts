@@ -11,10 +11,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { startServerProcess, type ServerProcess } from "../helpers/process";
-import { copyBinaryTo } from "../helpers/binary";
-import { launchBrowser, isolatedContext } from "../helpers/browser";
+import type { Page } from "playwright-core";
+import { startBinary, type ServerProcess } from "../helpers/process";
+import { openDashboard, type DashboardBrowser } from "../helpers/browser";
 import { axeViolations } from "../helpers/axe";
 import { digitalPdf, SAMPLE_PAGES } from "../helpers/fixtures";
 
@@ -31,11 +30,9 @@ const EMAIL = "owner@example.com";
 const PASSWORD = "a long enough passphrase";
 
 let server: ServerProcess;
-let browser: Browser;
-let context: BrowserContext;
+/** The operator's browser; `page` is its page. */
+let ui: DashboardBrowser;
 let page: Page;
-let foreign: string[];
-let consoleErrors: string[];
 let jobId = "";
 
 const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
@@ -46,15 +43,13 @@ const go = async (hash: string, heading: RegExp) => {
 
 beforeAll(async () => {
   mkdirSync(shots, { recursive: true });
-  copyBinaryTo(dir);
-  server = await startServerProcess([join(dir, "leapocr")], { cwd: dir, dataDir: "./data", env: { LEAPOCR_OCR_WORKERS: "1" } });
-  browser = await launchBrowser();
-  ({ context, foreign, consoleErrors } = await isolatedContext(browser, server.baseUrl));
-  page = await context.newPage();
+  server = await startBinary(dir);
+  ui = await openDashboard(server.baseUrl);
+  page = ui.page;
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await ui?.browser.close();
   await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -256,12 +251,12 @@ describe("dashboard in headless Chromium against the binary", () => {
     await page.getByRole("heading", { level: 1, name: "Jobs" }).waitFor();
     await page.getByText("0 job(s)").waitFor();
     // With the page's own session (outside the page, so the expected 404 is not a console error).
-    const me = (await (await context.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: { id: string; organization_id: string }[] };
+    const me = (await (await ui.context.request.get(`${server.baseUrl}/api/v1/auth/verify`)).json()) as { teams: { id: string; organization_id: string }[] };
     const team = me.teams[0]!;
     const jobUrl = `${server.baseUrl}/api/v1/organizations/${team.organization_id}/teams/${team.id}/jobs/${jobId}`;
-    expect((await (await context.request.get(jobUrl)).json()).is_deleted).toBe(true); // the record stays, marked deleted
-    expect((await context.request.get(`${jobUrl}/result`)).status()).toBe(404); // its results are gone
-    expect((await context.request.get(`${jobUrl}/pages/1/image`)).status()).toBe(404); // and so is its file
+    expect((await (await ui.context.request.get(jobUrl)).json()).is_deleted).toBe(true); // the record stays, marked deleted
+    expect((await ui.context.request.get(`${jobUrl}/result`)).status()).toBe(404); // its results are gone
+    expect((await ui.context.request.get(`${jobUrl}/pages/1/image`)).status()).toBe(404); // and so is its file
   }, 30_000);
 
   test("every main page at 1280 px and at phone width, light and dark: labelled controls, no horizontal overflow", async () => {
@@ -295,9 +290,9 @@ describe("dashboard in headless Chromium against the binary", () => {
   });
 
   test("the pages made no request to any host but the server's own, and logged no script errors", () => {
-    expect(foreign).toEqual([]);
+    expect(ui.foreign).toEqual([]);
     // 401s of the signed-out state are expected; anything else is a bug.
-    expect(consoleErrors.filter((e) => !/401 \(Unauthorized\)/.test(e)).join("\n")).toBe("");
+    expect(ui.consoleErrors.filter((e) => !/401 \(Unauthorized\)/.test(e)).join("\n")).toBe("");
   });
 });
 
