@@ -6,12 +6,28 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { startTestServer, type TestServer } from "../../helpers/app";
+import { SdkClient } from "../../helpers/sdk-client";
+import { digitalPdf, SAMPLE_PAGES } from "../../helpers/fixtures";
+import { api, defaultTeamOf, login, seedUser } from "../../helpers/auth";
+import { dropJobSource } from "../../../src/modules/jobs/purge-job";
 import { generate } from "../../../scripts/embed-public";
 
 const servers: TestServer[] = [];
 afterAll(async () => {
   for (const s of servers) await s.close();
 });
+
+/** A server with one finished two-page job (report.pdf), and a signed-in viewer of its team. */
+async function finishedJobAndViewer() {
+  const t = await startTestServer();
+  servers.push(t);
+  const client = new SdkClient(t.baseUrl, t.apiKey);
+  const jobId = await client.upload(await digitalPdf(SAMPLE_PAGES), "report.pdf");
+  await client.waitForJob(jobId);
+  const team = defaultTeamOf(t);
+  const session = await login(t, (await seedUser(t, team.teamId, "viewer")).email);
+  return { t, client, jobId, team, session };
+}
 
 describe("dashboard files and analytics", () => {
   test("src/modules/dashboard/assets.generated.ts lists every file of public/ (run scripts/embed-public.ts)", async () => {
@@ -76,17 +92,7 @@ describe("first run", () => {
 
 describe("page images", () => {
   test("a page renders as a PNG of the page, and answers 410 once retention removed the uploaded file", async () => {
-    const { SdkClient } = await import("../../helpers/sdk-client");
-    const { digitalPdf, SAMPLE_PAGES } = await import("../../helpers/fixtures");
-    const { defaultTeamOf, seedUser, login, api } = await import("../../helpers/auth");
-    const t = await startTestServer();
-    servers.push(t);
-    const client = new SdkClient(t.baseUrl, t.apiKey);
-    const jobId = await client.upload(await digitalPdf(SAMPLE_PAGES), "report.pdf");
-    await client.waitForJob(jobId);
-    const team = defaultTeamOf(t);
-    const user = await seedUser(t, team.teamId, "viewer");
-    const session = await login(t, user.email);
+    const { t, client, jobId, team, session } = await finishedJobAndViewer();
     const path = `${team.base}/jobs/${jobId}/pages/2/image`;
     const ok = await fetch(`${t.baseUrl}${path}`, { headers: { authorization: `Bearer ${session.token}` } });
     expect(ok.status).toBe(200);
@@ -94,7 +100,6 @@ describe("page images", () => {
     const png = new Uint8Array(await ok.arrayBuffer());
     expect([...png.subarray(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
     // 0-day retention drops the uploaded file when the job ends: the image is gone, the results are not.
-    const { dropJobSource } = await import("../../../src/modules/jobs/purge-job");
     await dropJobSource(t.server.ctx, jobId);
     const gone = await api(t, "GET", path, { session });
     expect(gone.status).toBe(410);
@@ -103,8 +108,6 @@ describe("page images", () => {
   });
 
   test("a job whose upload was refused has no stored file: its page image says so without blaming retention, and the job shows no retention date", async () => {
-    const { SdkClient } = await import("../../helpers/sdk-client");
-    const { defaultTeamOf, seedUser, login, api } = await import("../../helpers/auth");
     const t = await startTestServer();
     servers.push(t);
     const client = new SdkClient(t.baseUrl, t.apiKey);
@@ -127,18 +130,8 @@ describe("page images", () => {
   });
 
   test("once retention removed the file, the job says when (workflow.source_deleted_at)", async () => {
-    const { SdkClient } = await import("../../helpers/sdk-client");
-    const { digitalPdf, SAMPLE_PAGES } = await import("../../helpers/fixtures");
-    const { defaultTeamOf, seedUser, login, api } = await import("../../helpers/auth");
-    const t = await startTestServer();
-    servers.push(t);
-    const client = new SdkClient(t.baseUrl, t.apiKey);
-    const jobId = await client.upload(await digitalPdf(SAMPLE_PAGES), "report.pdf");
-    await client.waitForJob(jobId);
-    const team = defaultTeamOf(t);
-    const session = await login(t, (await seedUser(t, team.teamId, "viewer")).email);
+    const { t, jobId, team, session } = await finishedJobAndViewer();
     expect((await api(t, "GET", `${team.base}/jobs/${jobId}`, { session })).body.workflow.source_deleted_at).toBeUndefined();
-    const { dropJobSource } = await import("../../../src/modules/jobs/purge-job");
     await dropJobSource(t.server.ctx, jobId);
     const job = await api(t, "GET", `${team.base}/jobs/${jobId}`, { session });
     expect(job.body.workflow.source_available).toBe(false);
