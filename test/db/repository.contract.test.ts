@@ -20,6 +20,7 @@ import { settingsRepository } from "../../src/modules/settings/repository";
 import { auditRepository } from "../../src/modules/audit/repository";
 import { creditsRepository } from "../../src/modules/credits/repository";
 import { billingRepository } from "../../src/modules/billing/repository";
+import { templatesRepository } from "../../src/modules/templates/repository";
 import { testPostgres } from "../helpers/postgres";
 
 interface Backend {
@@ -335,6 +336,53 @@ for (const [name, make] of backends) {
         expect(await billing.event("wh1")).toEqual({
           webhookId: "wh1", type: "order.paid", outcome: "granted", reason: null, orderId: "o1", productId: null, teamId: "t1", creditTransactionId: "c1", receivedAt: 100, updatedAt: 200,
         });
+      });
+    });
+    describe("templates", () => {
+      const tpl = (id: string, name: string, createdAt: number, over: Record<string, unknown> = {}) => ({
+        id, teamId: "t1", name, slug: name.toLowerCase().replace(/\W+/g, "-"), format: "markdown", model: "standard-v2", createdAt, updatedAt: createdAt, ...over,
+      });
+
+      test("added whole (defaults filled), found by id and slug in its team only, changed, used, removed", async () => {
+        const templates = templatesRepository(db);
+        await seedTeam(db, "t2");
+        const added = await templates.add(tpl("a", "Invoice", 10, { schemaJson: "{}", extractBoundingBoxes: true }));
+        expect(added).toMatchObject({ id: "a", slug: "invoice", favorite: false, enabled: true, usageCount: 0, lastUsedAt: null, tagsJson: "[]", extractBoundingBoxes: true, schemaJson: "{}" });
+        expect(await templates.byId("t1", "a")).toEqual(added);
+        expect(await templates.byId("t2", "a")).toBeUndefined();
+        expect((await templates.bySlug("t1", "invoice"))?.id).toBe("a");
+        expect(await templates.bySlug("t2", "invoice")).toBeUndefined();
+        await templates.change("a", { favorite: true, name: "Invoices", updatedAt: 20 });
+        await templates.countUse("a", 30);
+        await templates.countUse("a", 40);
+        expect(await templates.byId("t1", "a")).toMatchObject({ favorite: true, name: "Invoices", updatedAt: 20, usageCount: 2, lastUsedAt: 40 });
+        await templates.remove("a");
+        expect(await templates.byId("t1", "a")).toBeUndefined();
+      });
+
+      test("the list filters by format, favorite and name (case-insensitive), newest first with a cursor", async () => {
+        const templates = templatesRepository(db);
+        await templates.add(tpl("a", "Invoice EU", 10));
+        await templates.add(tpl("b", "Receipt", 20, { format: "structured", favorite: true }));
+        await templates.add(tpl("c", "invoice_US", 20));
+        const ids = async (f: Partial<Parameters<typeof templates.list>[1]>) => (await templates.list("t1", { after: null, limit: 10, ...f })).rows.map((r) => r.id);
+        expect(await ids({})).toEqual(["c", "b", "a"]);
+        expect(await ids({ format: "structured" })).toEqual(["b"]);
+        expect(await ids({ favorite: true })).toEqual(["b"]);
+        expect(await ids({ favorite: false })).toEqual(["c", "a"]);
+        expect(await ids({ search: "INVOICE" })).toEqual(["c", "a"]);
+        expect(await ids({ search: "e_u" })).toEqual(["c"]);
+        expect(await ids({ after: { createdAt: 20, id: "c" } })).toEqual(["b", "a"]);
+        expect((await templates.list("t1", { after: null, limit: 1 })).total).toBe(3);
+      });
+
+      test("stats count formats and favorites and sum the uses, as numbers", async () => {
+        const templates = templatesRepository(db);
+        expect(await templates.stats("t1")).toEqual({ total: 0, markdown: 0, structured: 0, favorite: 0, usage: 0, max: 0, min: 0 });
+        await templates.add(tpl("a", "A", 1, { usageCount: 2 ** 40 }));
+        await templates.add(tpl("b", "B", 2, { format: "structured", favorite: true, usageCount: 3 }));
+        await templates.add(tpl("c", "C", 3, { favorite: true }));
+        expect(await templates.stats("t1")).toEqual({ total: 3, markdown: 2, structured: 1, favorite: 2, usage: 2 ** 40 + 3, max: 2 ** 40, min: 0 });
       });
     });
   });

@@ -4,9 +4,7 @@
  * Permissions are checked here per tool, with the rule the SDK routes use (keyCan).
  */
 import * as v from "valibot";
-import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { templates } from "../../db/schema";
 import { ApiError, badRequest, forbidden, notFound } from "../../lib/errors";
 import { LocalStorage } from "../../adapters/storage-local";
 import type { Actor } from "../audit/service";
@@ -14,6 +12,7 @@ import type { ApiKeyAuth } from "../auth/service";
 import { keyCan, type Permission } from "../auth/permissions";
 import * as ocr from "../ocr/service";
 import { listTemplates, toTemplateResponse } from "../templates/service";
+import { templatesRepository } from "../templates/repository";
 import * as t from "./tools";
 
 export interface McpCaller {
@@ -76,12 +75,12 @@ export async function callTool(ctx: AppContext, caller: McpCaller, name: string,
         return json(ocr.listModels(ctx));
       case "list_templates": {
         const a = parse(t.ListTemplatesInput, args);
-        const page = listTemplates(ctx, auth.teamId, { limit: 50, search: a.search, format: a.format });
+        const page = await listTemplates(ctx, auth.teamId, { limit: 50, search: a.search, format: a.format });
         return json({ total: page.total_count, templates: page.data.map((x) => ({ slug: x.slug, name: x.name, format: x.format, description: x.description, model: x.model })) });
       }
       case "get_template": {
         const { slug } = parse(t.GetTemplateInput, args);
-        const row = ctx.db.select().from(templates).where(and(eq(templates.teamId, auth.teamId), eq(templates.slug, slug))).get();
+        const row = await templatesRepository(ctx.data).bySlug(auth.teamId, slug);
         if (!row) throw notFound(`Template "${slug}" not found for this team.`);
         return json(toTemplateResponse(row));
       }

@@ -29,9 +29,9 @@ const MAX_PART_BYTES = 50 * 1024 * 1024;
 
 type JobOptionsInput = Pick<DirectUploadRequest, "format" | "model" | "instructions" | "schema" | "template_slug" | "extract_bounding_boxes">;
 
-function resolveJobOptions(ctx: AppContext, raw: JobOptionsInput, teamId: string) {
+async function resolveJobOptions(ctx: AppContext, raw: JobOptionsInput, teamId: string) {
   // A template_slug fills in the options the request leaves out (and must agree with its format).
-  const { input, template } = applyTemplate(ctx, teamId, raw);
+  const { input, template } = await applyTemplate(ctx, teamId, raw);
   const modelName = input.model ?? DEFAULT_MODEL;
   // Older names (standard-v1, pro-v1...) resolve to today's model; the job stores today's name.
   const model = ctx.models.resolve(modelName);
@@ -71,7 +71,7 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
   if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
     throw badRequest(`Content type "${body.content_type}" is not supported. Upload a ${SUPPORTED_TYPES_TEXT} file.`);
   }
-  const options = resolveJobOptions(ctx, body, auth.teamId);
+  const options = await resolveJobOptions(ctx, body, auth.teamId);
   await assertCanSpend(ctx.data, auth.teamId);
   const now = ctx.clock();
   const jobId = newJobId();
@@ -86,7 +86,7 @@ export async function createDirectUpload(ctx: AppContext, auth: JobOwner, body: 
   const urls = await ctx.storage.presignParts(sourceKey(jobId), uploadId, partSizes, expiresAt, baseUrl);
   await ctx.jobStore.createJob({
     id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, fileName: body.file_name, requestId: currentRequestId() ?? null,
-    ...useTemplateForNewJob(ctx, auth, body.file_name, options, body.save_as_template ?? false),
+    ...(await useTemplateForNewJob(ctx, auth, body.file_name, options, body.save_as_template ?? false)),
     source: { kind: "direct", declaredContentType: contentType, declaredSize: body.file_size, uploadId, uploadParts: partCount, uploadExpiresAt: expiresAt.getTime() },
   });
   return {
@@ -181,14 +181,14 @@ export async function createUrlJob(ctx: AppContext, auth: JobOwner, body: UrlUpl
     if (err instanceof FetchError) throw badRequest(err.message);
     throw err;
   }
-  const options = resolveJobOptions(ctx, body, auth.teamId);
+  const options = await resolveJobOptions(ctx, body, auth.teamId);
   await assertCanSpend(ctx.data, auth.teamId);
   const jobId = newJobId();
   const fileName = body.file_name ?? (decodeURIComponent(url.pathname.split("/").pop() ?? "") || "document");
   ctx.expectDocument(null);
   const { createdAt } = await ctx.jobStore.createJob({
     id: jobId, teamId: auth.teamId, apiKeyId: auth.apiKeyId, fileName, requestId: currentRequestId() ?? null,
-    ...useTemplateForNewJob(ctx, auth, fileName, options, body.save_as_template ?? false),
+    ...(await useTemplateForNewJob(ctx, auth, fileName, options, body.save_as_template ?? false)),
     source: { kind: "url", url: url.toString() },
   });
   ctx.wakeWorkers();

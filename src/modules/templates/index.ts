@@ -24,8 +24,8 @@ export const templateRoutes = (ctx: AppContext) =>
     })
     .post(
       "",
-      ({ team, body, actor, set }) => {
-        const out = t.toTemplateResponse(t.createTemplate(ctx, team.id, body, actor));
+      async ({ team, body, actor, set }) => {
+        const out = t.toTemplateResponse(await t.createTemplate(ctx, team.id, body, actor));
         set.status = 201;
         return out;
       },
@@ -58,8 +58,8 @@ export const templateRoutes = (ctx: AppContext) =>
     })
     .delete(
       "/:id",
-      ({ team, params, actor, set }) => {
-        t.deleteTemplate(ctx, team.id, params.id, actor);
+      async ({ team, params, actor, set }) => {
+        await t.deleteTemplate(ctx, team.id, params.id, actor);
         set.status = 204;
       },
       {

@@ -8,7 +8,8 @@ import type { ResultFormat } from "../../ports/model";
 import type { AppContext } from "../../context";
 import { badRequest } from "../../lib/errors";
 import type { JobOwner } from "../ocr/service";
-import { countTemplateUse, saveJobOptionsAsTemplate, templateForJob, type Template } from "./service";
+import { templatesRepository } from "./repository";
+import { saveJobOptionsAsTemplate, templateForJob, type Template } from "./service";
 
 export interface JobOptionsInput {
   format?: ResultFormat;
@@ -19,9 +20,9 @@ export interface JobOptionsInput {
   extract_bounding_boxes?: boolean;
 }
 
-export function applyTemplate<T extends JobOptionsInput>(ctx: AppContext, teamId: string, input: T): { input: T; template: Template | undefined } {
+export async function applyTemplate<T extends JobOptionsInput>(ctx: AppContext, teamId: string, input: T): Promise<{ input: T; template: Template | undefined }> {
   if (!input.template_slug) return { input, template: undefined };
-  const template = templateForJob(ctx, teamId, input.template_slug);
+  const template = await templateForJob(ctx, teamId, input.template_slug);
   if (input.format && input.format !== template.format) {
     throw badRequest(`template_slug "${template.slug}" produces format "${template.format}" but format is "${input.format}"; send one or the other (or the same format).`);
   }
@@ -42,20 +43,20 @@ export function applyTemplate<T extends JobOptionsInput>(ctx: AppContext, teamId
  * Before the job is written: count the template's use, or save the inline options as a new
  * template (save_as_template). Answers the template the job then names.
  */
-export function useTemplateForNewJob<T extends { templateId: string | null; templateSlug: string | null; format: string; model: string; instructions: string | null; schemaJson: string | null; extractBoundingBoxes: boolean }>(
+export async function useTemplateForNewJob<T extends { templateId: string | null; templateSlug: string | null; format: string; model: string; instructions: string | null; schemaJson: string | null; extractBoundingBoxes: boolean }>(
   ctx: AppContext,
   auth: JobOwner,
   fileName: string,
   options: T,
   saveAsTemplate: boolean,
-): T {
+): Promise<T> {
   const now = ctx.clock();
   if (options.templateId) {
-    countTemplateUse(ctx.db, options.templateId, now);
+    await templatesRepository(ctx.data).countUse(options.templateId, now);
     return options;
   }
   if (!saveAsTemplate) return options;
   const actor = auth.apiKeyId ? { type: "api_key" as const, id: auth.apiKeyId } : { type: "user" as const, id: null };
-  const t = ctx.db.transaction((tx) => saveJobOptionsAsTemplate(ctx, auth.teamId, fileName, options, actor, tx));
+  const t = await ctx.data.transaction((tx) => saveJobOptionsAsTemplate(ctx, auth.teamId, fileName, options, actor, tx));
   return { ...options, templateId: t.id, templateSlug: t.slug };
 }

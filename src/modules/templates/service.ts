@@ -3,18 +3,17 @@
  * slug unique in the team. Jobs name one with template_slug; save_as_template makes one from a
  * job's inline options. Each job created from a template counts as a use.
  */
-import { and, count, desc, eq, sql, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import type { Db } from "../../db/client";
-import { templates } from "../../db/schema";
+import type { Database } from "../../db/database";
 import { sha256Hex } from "../../lib/crypto";
 import { badRequest, conflict, notFound } from "../../lib/errors";
-import { recordAudit, type Actor } from "../audit/service";
-import { afterCursor, decodeCursor, iso, pageOf } from "../jobs/paging";
+import { auditRepository } from "../audit/repository";
+import type { Actor } from "../audit/service";
+import { decodeCursor, iso, pageOf } from "../jobs/paging";
 import type { CreateTemplateRequest, TemplatesListQuery, UpdateTemplateRequest } from "./model";
+import { templatesRepository, type Template } from "./repository";
 
-export type Template = typeof templates.$inferSelect;
-type Writer = Pick<Db, "select" | "insert" | "update">;
+export type { Template } from "./repository";
 
 export function slugify(name: string): string {
   const s = name.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 90).replace(/-+$/, "");
@@ -62,76 +61,59 @@ function checkOptions(ctx: AppContext, format: string, modelName: string, schema
   }
 }
 
-const slugTaken = (db: Writer, teamId: string, slug: string, exceptId?: string) => {
-  const row = db.select({ id: templates.id }).from(templates).where(and(eq(templates.teamId, teamId), eq(templates.slug, slug))).get();
+const slugTaken = async (db: Database, teamId: string, slug: string, exceptId?: string) => {
+  const row = await templatesRepository(db).bySlug(teamId, slug);
   return row !== undefined && row.id !== exceptId;
 };
 
 /** A slug from the name, with -2, -3... when the team already has it. */
-function freeSlug(db: Writer, teamId: string, base: string): string {
-  if (!slugTaken(db, teamId, base)) return base;
-  for (let i = 2; ; i++) if (!slugTaken(db, teamId, `${base}-${i}`)) return `${base}-${i}`;
+async function freeSlug(db: Database, teamId: string, base: string): Promise<string> {
+  if (!(await slugTaken(db, teamId, base))) return base;
+  for (let i = 2; ; i++) if (!(await slugTaken(db, teamId, `${base}-${i}`))) return `${base}-${i}`;
 }
 
-function find(ctx: AppContext, teamId: string, id: string): Template {
-  const t = ctx.db.select().from(templates).where(and(eq(templates.id, id), eq(templates.teamId, teamId))).get();
+async function find(ctx: AppContext, teamId: string, id: string): Promise<Template> {
+  const t = await templatesRepository(ctx.data).byId(teamId, id);
   if (!t) throw notFound(`Template ${id} not found.`);
   return t;
 }
 
-export function createTemplate(ctx: AppContext, teamId: string, body: CreateTemplateRequest, actor: Actor, writer?: Writer, usage = 0): Template {
+/** Creates a template (in the caller's transaction when given its handle, `tx`). */
+export async function createTemplate(ctx: AppContext, teamId: string, body: CreateTemplateRequest, actor: Actor, tx?: Database, usage = 0): Promise<Template> {
   checkOptions(ctx, body.format, body.model, body.schema);
   const now = ctx.clock();
   const id = crypto.randomUUID();
-  const run = (tx: Writer) => {
-    if (body.slug && slugTaken(tx, teamId, body.slug)) throw conflict(`The team already has a template with slug "${body.slug}".`, { field: "slug" });
-    const slug = body.slug ?? freeSlug(tx, teamId, slugify(body.name));
-    tx.insert(templates)
-      .values({
+  const run = async (tx: Database) => {
+    if (body.slug && (await slugTaken(tx, teamId, body.slug))) throw conflict(`The team already has a template with slug "${body.slug}".`, { field: "slug" });
+    const slug = body.slug ?? (await freeSlug(tx, teamId, slugify(body.name)));
+    const added = await templatesRepository(tx).add({
         id, teamId, userId: actor.id ?? null, name: body.name, slug, description: body.description ?? null, format: body.format, model: body.model,
         instructions: body.instructions ?? null, schemaJson: body.schema ? JSON.stringify(body.schema) : null,
         extractBoundingBoxes: body.extract_bounding_boxes ?? false, tagsJson: JSON.stringify(body.tags ?? []), color: body.color ?? null,
         favorite: body.favorite ?? false, enabled: body.enabled ?? true, usageCount: usage, lastUsedAt: usage > 0 ? now : null, createdAt: now, updatedAt: now,
-      })
-      .run();
-    recordAudit(tx, { teamId, actor, action: "template.created", targetType: "template", targetId: id, metadata: { slug, format: body.format } }, now);
+      });
+    await auditRepository(tx).record({ teamId, actor, action: "template.created", targetType: "template", targetId: id, metadata: { slug, format: body.format } }, now);
+    return added;
   };
-  if (writer) run(writer);
-  else ctx.db.transaction((tx) => run(tx));
-  return (writer ?? ctx.db).select().from(templates).where(eq(templates.id, id)).get()!;
+  return tx ? run(tx) : ctx.data.transaction(run);
 }
 
-export function listTemplates(ctx: AppContext, teamId: string, q: TemplatesListQuery) {
-  const filters: (SQL | undefined)[] = [
-    eq(templates.teamId, teamId),
-    q.format ? eq(templates.format, q.format) : undefined,
-    q.favorite === undefined ? undefined : eq(templates.favorite, q.favorite),
-    q.search ? sql`${templates.name} LIKE ${`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`} ESCAPE '\\'` : undefined,
-  ];
-  const where = and(...filters);
-  const total = ctx.db.select({ n: count() }).from(templates).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(templates)
-    .where(and(where, afterCursor(decodeCursor(q.cursor), templates.createdAt, templates.id)))
-    .orderBy(desc(templates.createdAt), desc(templates.id))
-    .limit(q.limit + 1)
-    .all();
+export async function listTemplates(ctx: AppContext, teamId: string, q: TemplatesListQuery) {
+  const { rows, total } = await templatesRepository(ctx.data).list(teamId, { format: q.format, favorite: q.favorite, search: q.search, after: decodeCursor(q.cursor), limit: q.limit });
   return pageOf(rows, q.limit, total, toTemplateResponse);
 }
 
-export const getTemplate = (ctx: AppContext, teamId: string, id: string) => toTemplateResponse(find(ctx, teamId, id));
+export const getTemplate = async (ctx: AppContext, teamId: string, id: string) => toTemplateResponse(await find(ctx, teamId, id));
 
-export function updateTemplate(ctx: AppContext, teamId: string, id: string, body: UpdateTemplateRequest, actor: Actor) {
-  const current = find(ctx, teamId, id);
+export async function updateTemplate(ctx: AppContext, teamId: string, id: string, body: UpdateTemplateRequest, actor: Actor) {
+  const current = await find(ctx, teamId, id);
   const model = body.model ?? current.model;
   const schema = body.schema ?? (current.schemaJson ? (JSON.parse(current.schemaJson) as Record<string, unknown>) : undefined);
   checkOptions(ctx, body.format, model, schema);
   const now = ctx.clock();
-  ctx.db.transaction((tx) => {
-    if (body.slug && slugTaken(tx, teamId, body.slug, id)) throw conflict(`The team already has a template with slug "${body.slug}".`, { field: "slug" });
-    tx.update(templates)
-      .set({
+  await ctx.data.transaction(async (tx) => {
+    if (body.slug && (await slugTaken(tx, teamId, body.slug, id))) throw conflict(`The team already has a template with slug "${body.slug}".`, { field: "slug" });
+    await templatesRepository(tx).change(id, {
         name: body.name, format: body.format, model, updatedAt: now,
         ...(body.slug !== undefined ? { slug: body.slug } : {}),
         ...(body.description !== undefined ? { description: body.description } : {}),
@@ -142,47 +124,33 @@ export function updateTemplate(ctx: AppContext, teamId: string, id: string, body
         ...(body.color !== undefined ? { color: body.color } : {}),
         ...(body.favorite !== undefined ? { favorite: body.favorite } : {}),
         ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
-      })
-      .where(eq(templates.id, id))
-      .run();
-    recordAudit(tx, { teamId, actor, action: "template.updated", targetType: "template", targetId: id, metadata: { slug: body.slug ?? current.slug, format: body.format } }, now);
+    });
+    await auditRepository(tx).record({ teamId, actor, action: "template.updated", targetType: "template", targetId: id, metadata: { slug: body.slug ?? current.slug, format: body.format } }, now);
   });
-  return toTemplateResponse(find(ctx, teamId, id));
+  return toTemplateResponse(await find(ctx, teamId, id));
 }
 
-export function deleteTemplate(ctx: AppContext, teamId: string, id: string, actor: Actor): void {
-  const t = find(ctx, teamId, id);
+export async function deleteTemplate(ctx: AppContext, teamId: string, id: string, actor: Actor): Promise<void> {
+  const t = await find(ctx, teamId, id);
   const now = ctx.clock();
-  ctx.db.transaction((tx) => {
-    tx.delete(templates).where(eq(templates.id, id)).run();
-    recordAudit(tx, { teamId, actor, action: "template.deleted", targetType: "template", targetId: id, metadata: { slug: t.slug } }, now);
+  await ctx.data.transaction(async (tx) => {
+    await templatesRepository(tx).remove(id);
+    await auditRepository(tx).record({ teamId, actor, action: "template.deleted", targetType: "template", targetId: id, metadata: { slug: t.slug } }, now);
   });
 }
 
-export function toggleFavorite(ctx: AppContext, teamId: string, id: string, actor: Actor) {
-  const t = find(ctx, teamId, id);
+export async function toggleFavorite(ctx: AppContext, teamId: string, id: string, actor: Actor) {
+  const t = await find(ctx, teamId, id);
   const now = ctx.clock();
-  ctx.db.transaction((tx) => {
-    tx.update(templates).set({ favorite: !t.favorite, updatedAt: now }).where(eq(templates.id, id)).run();
-    recordAudit(tx, { teamId, actor, action: "template.favorite_toggled", targetType: "template", targetId: id, metadata: { favorite: !t.favorite } }, now);
+  await ctx.data.transaction(async (tx) => {
+    await templatesRepository(tx).change(id, { favorite: !t.favorite, updatedAt: now });
+    await auditRepository(tx).record({ teamId, actor, action: "template.favorite_toggled", targetType: "template", targetId: id, metadata: { favorite: !t.favorite } }, now);
   });
-  return toTemplateResponse(find(ctx, teamId, id));
+  return toTemplateResponse(await find(ctx, teamId, id));
 }
 
-export function templateStats(ctx: AppContext, teamId: string) {
-  const r = ctx.db
-    .select({
-      total: count(),
-      markdown: sql<number>`coalesce(sum(${templates.format} = 'markdown'), 0)`,
-      structured: sql<number>`coalesce(sum(${templates.format} = 'structured'), 0)`,
-      favorite: sql<number>`coalesce(sum(${templates.favorite}), 0)`,
-      usage: sql<number>`coalesce(sum(${templates.usageCount}), 0)`,
-      max: sql<number>`coalesce(max(${templates.usageCount}), 0)`,
-      min: sql<number>`coalesce(min(${templates.usageCount}), 0)`,
-    })
-    .from(templates)
-    .where(eq(templates.teamId, teamId))
-    .get()!;
+export async function templateStats(ctx: AppContext, teamId: string) {
+  const r = await templatesRepository(ctx.data).stats(teamId);
   return {
     total_templates: r.total,
     markdown_templates: r.markdown,
@@ -196,16 +164,11 @@ export function templateStats(ctx: AppContext, teamId: string) {
 }
 
 /** The template a job names by slug (404 when the team has none by that slug; 400 when disabled). */
-export function templateForJob(ctx: AppContext, teamId: string, slug: string): Template {
-  const t = ctx.db.select().from(templates).where(and(eq(templates.teamId, teamId), eq(templates.slug, slug))).get();
+export async function templateForJob(ctx: AppContext, teamId: string, slug: string): Promise<Template> {
+  const t = await templatesRepository(ctx.data).bySlug(teamId, slug);
   if (!t) throw notFound(`Template "${slug}" not found for this team.`);
   if (!t.enabled) throw badRequest(`Template "${slug}" is disabled; enable it or send the options inline.`);
   return t;
-}
-
-/** One more job used the template. */
-export function countTemplateUse(db: Writer, templateId: string, now: number): void {
-  db.update(templates).set({ usageCount: sql`${templates.usageCount} + 1`, lastUsedAt: now }).where(eq(templates.id, templateId)).run();
 }
 
 /** save_as_template: a template from a job's inline options, named after the file; counts the job as its first use. */
@@ -215,8 +178,8 @@ export function saveJobOptionsAsTemplate(
   fileName: string,
   options: { format: string; model: string; instructions: string | null; schemaJson: string | null; extractBoundingBoxes: boolean },
   actor: Actor,
-  writer: Writer,
-): Template {
+  tx: Database,
+): Promise<Template> {
   const base = fileName.replace(/\.[A-Za-z0-9]{1,5}$/, "") || "template";
   return createTemplate(
     ctx,
@@ -230,7 +193,7 @@ export function saveJobOptionsAsTemplate(
       extract_bounding_boxes: options.extractBoundingBoxes,
     },
     actor,
-    writer,
+    tx,
     1,
   );
 }

@@ -54,7 +54,7 @@ describe("structured extraction over MCP", () => {
 
   test("with a template slug; list_templates and get_template show it", async () => {
     const team = defaultTeamOf(t);
-    createTemplate(t.server.ctx, team.teamId, { name: "Report facts", format: "structured", model: "standard-v2", schema: SCHEMA }, SYSTEM_ACTOR);
+    await createTemplate(t.server.ctx, team.teamId, { name: "Report facts", format: "structured", model: "standard-v2", schema: SCHEMA }, SYSTEM_ACTOR);
     const list = JSON.parse(textOf(await client.callTool({ name: "list_templates", arguments: {} })));
     expect(list.templates.map((x: { slug: string }) => x.slug)).toEqual(["report-facts"]);
     const one = JSON.parse(textOf(await client.callTool({ name: "get_template", arguments: { slug: "report-facts" } })));
