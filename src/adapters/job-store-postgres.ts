@@ -27,9 +27,10 @@ import { DELETED_FILE_NAME } from "../ports/job-store";
 import type {
   AuditActor, ClaimedJob, ClaimedPage, ExtractionOutcome, JobOptions, JobStore, NewJob, PageResultRow, PurgedJob, PurgeReason, QueueStats,
 } from "../ports/job-store";
-import { jobEventBodies, type JobEventJob, type JobEventPage, type JobEventType } from "../ports/job-events";
+import { carriesResults, jobEventBodies, scrubbedEventBody, type JobEventPage, type JobEventType } from "../ports/job-events";
 import { extractionErrorMessage, pagesErrorMessage } from "../ports/job-messages";
 import { newId } from "../lib/ids";
+import { eventJob, jobOptionsOf, type JobRow } from "./job-store-rows";
 
 export interface PostgresJobStoreOptions {
   /** Delivery attempts of one webhook event (config webhookMaxAttempts). */
@@ -50,21 +51,8 @@ interface Tx {
   events: boolean;
 }
 
-type JobRow = {
-  id: string; team_id: string; status: string; stage: string; file_name: string; format: string; model: string; template_id: string | null;
-  total_pages: number; processed_pages: number; failed_pages: number; credits_used: number; error_message: string | null;
-  created_at: number; completed_at: number | null; structured_result: string | null; deleted_at: number | null;
-  upload_id: string | null; source: string; source_url: string | null; source_deleted_at: number | null; delete_reason: string | null;
-};
-
 const num = (v: unknown): number => Number(v);
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-
-const eventJob = (r: JobRow): JobEventJob => ({
-  id: r.id, status: r.status, fileName: r.file_name, format: r.format, model: r.model, templateId: r.template_id, totalPages: r.total_pages,
-  processedPages: r.processed_pages, failedPages: r.failed_pages, creditsUsed: r.credits_used, errorMessage: r.error_message,
-  createdAt: r.created_at, completedAt: r.completed_at, structuredResult: r.structured_result,
-});
 
 const STRUCTURED = ["structured", "per_page_structured"];
 
@@ -121,17 +109,17 @@ export class PostgresJobStore implements JobStore {
     if (subs.length === 0) return;
     const eventId = newId("evt");
     let pages: JobEventPage[] = [];
-    if (type === "job.completed" && subs.some((s) => s.include_results)) {
+    if (subs.some((s) => carriesResults(type, s.include_results))) {
       pages = (
         (await t.sql`SELECT page_number, status, result, confidence, error_message FROM pages WHERE job_id = ${jobId} ORDER BY page_number`) as {
           page_number: unknown; status: string; result: string | null; confidence: number | null; error_message: string | null;
         }[]
       ).map((p) => ({ pageNumber: num(p.page_number), status: p.status, result: p.result, confidence: p.confidence, errorMessage: p.error_message }));
     }
-    const bodies = jobEventBodies(eventJob(job), type, eventId, t.now, extra, () => pages);
+    const bodyFor = jobEventBodies(eventJob(job), type, eventId, t.now, extra, () => pages);
     const rows = subs.map((sub) => ({
       id: crypto.randomUUID(), event_id: eventId, event_type: type, subscription_id: sub.id, team_id: job.team_id, job_id: jobId,
-      payload_json: type === "job.completed" && sub.include_results ? bodies.withResults() : bodies.plain,
+      payload_json: bodyFor(sub.include_results),
       status: "pending", attempts: 0, max_attempts: this.maxAttempts, next_attempt_at: t.now, created_at: t.now, updated_at: t.now,
     }));
     await t.sql`INSERT INTO webhook_deliveries ${t.sql(rows)}`;
@@ -208,16 +196,7 @@ export class PostgresJobStore implements JobStore {
   async jobOptions(jobId: string): Promise<JobOptions | null> {
     const [row] = await this.sql`
       SELECT model, format, instructions, schema_json, extract_bounding_boxes, detected_type, request_id FROM jobs WHERE id = ${jobId} AND deleted_at IS NULL`;
-    if (!row) return null;
-    return {
-      model: row.model,
-      format: row.format as JobOptions["format"],
-      instructions: row.instructions,
-      schemaJson: row.schema_json,
-      extractBoundingBoxes: row.extract_bounding_boxes === true,
-      detectedType: row.detected_type,
-      requestId: row.request_id,
-    };
+    return row ? jobOptionsOf({ ...row, extract_bounding_boxes: row.extract_bounding_boxes === true }) : null;
   }
 
   async jobStatus(jobId: string): Promise<string | null> {
@@ -563,7 +542,7 @@ export class PostgresJobStore implements JobStore {
       if (job.deleted_at === null) await this.emit(t, jobId, "job.deleted", { reason });
       const payloads = (await t.sql`SELECT id, payload_json FROM webhook_deliveries WHERE job_id = ${jobId} FOR UPDATE`) as { id: string; payload_json: string }[];
       for (const row of payloads) {
-        const cleaned = scrubPayload(row.payload_json);
+        const cleaned = scrubbedEventBody(row.payload_json);
         if (cleaned !== row.payload_json) await t.sql`UPDATE webhook_deliveries SET payload_json = ${cleaned} WHERE id = ${row.id}`;
       }
       await t.sql`DELETE FROM pages WHERE job_id = ${jobId}`;
@@ -586,22 +565,4 @@ export class PostgresJobStore implements JobStore {
       await t.sql`UPDATE jobs SET source_deleted_at = ${t.now} WHERE id = ${jobId}`;
     });
   }
-}
-
-/**
- * A stored event body without the document's content, as the SQLite store's json_set leaves it:
- * `data.result` removed with `results_removed: true` added at the end, `data.file_name` and
- * `data.error_message` set to null in place.
- */
-function scrubPayload(json: string): string {
-  const body = JSON.parse(json) as { data?: unknown; results_removed?: boolean };
-  if (typeof body.data !== "object" || body.data === null || Array.isArray(body.data)) return json;
-  const data = body.data as Record<string, unknown>;
-  if ("result" in data) {
-    delete data.result;
-    body.results_removed = true;
-  }
-  data.file_name = null;
-  data.error_message = null;
-  return JSON.stringify(body);
 }

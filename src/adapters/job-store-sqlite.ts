@@ -9,9 +9,10 @@ import { DELETED_FILE_NAME } from "../ports/job-store";
 import type {
   AuditActor, ClaimedJob, ClaimedPage, ExtractionOutcome, JobOptions, JobStore, NewJob, PageResultRow, PurgedJob, PurgeReason, QueueStats,
 } from "../ports/job-store";
-import { jobEventBodies, type JobEventJob, type JobEventPage, type JobEventType } from "../ports/job-events";
+import { jobEventBodies, scrubbedEventBody, type JobEventPage, type JobEventType } from "../ports/job-events";
 import { newId } from "../lib/ids";
 import { SqliteTransactor } from "./sqlite-transactor";
+import { eventJob, jobOptionsOf, type JobOptionsRow, type JobRow } from "./job-store-rows";
 import { extractionErrorMessage, pagesErrorMessage } from "../ports/job-messages";
 
 export interface SqliteJobStoreOptions {
@@ -21,19 +22,6 @@ export interface SqliteJobStoreOptions {
   /** Called after a transaction that queued webhook deliveries has committed. */
   onEventsQueued?: () => void;
 }
-
-type JobRow = {
-  id: string; team_id: string; status: string; stage: string; file_name: string; format: string; model: string; template_id: string | null;
-  total_pages: number; processed_pages: number; failed_pages: number; credits_used: number; error_message: string | null;
-  created_at: number; completed_at: number | null; structured_result: string | null; deleted_at: number | null;
-  upload_id: string | null; source: string; source_url: string | null; source_deleted_at: number | null; delete_reason: string | null;
-};
-
-const eventJob = (r: JobRow): JobEventJob => ({
-  id: r.id, status: r.status, fileName: r.file_name, format: r.format, model: r.model, templateId: r.template_id, totalPages: r.total_pages,
-  processedPages: r.processed_pages, failedPages: r.failed_pages, creditsUsed: r.credits_used, errorMessage: r.error_message,
-  createdAt: r.created_at, completedAt: r.completed_at, structuredResult: r.structured_result,
-});
 
 export class SqliteJobStore implements JobStore {
   readonly tx: SqliteTransactor;
@@ -86,15 +74,14 @@ export class SqliteJobStore implements JobStore {
           `SELECT page_number AS pageNumber, status, result, confidence, error_message AS errorMessage FROM pages WHERE job_id = ?1 ORDER BY page_number`,
         )
         .all(jobId);
-    const bodies = jobEventBodies(eventJob(job), type, eventId, now, extra, pages);
+    const bodyFor = jobEventBodies(eventJob(job), type, eventId, now, extra, pages);
     const insert = this.sqlite.query(
       `INSERT INTO webhook_deliveries (id, event_id, event_type, subscription_id, team_id, job_id, payload_json, status, attempts, max_attempts,
                                        next_attempt_at, created_at, updated_at)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', 0, ?8, ?9, ?9, ?9)`,
     );
     for (const sub of subs) {
-      const body = type === "job.completed" && sub.include_results === 1 ? bodies.withResults() : bodies.plain;
-      insert.run(crypto.randomUUID(), eventId, type, sub.id, job.team_id, jobId, body, this.maxAttempts, now);
+      insert.run(crypto.randomUUID(), eventId, type, sub.id, job.team_id, jobId, bodyFor(sub.include_results === 1), this.maxAttempts, now);
     }
     this.eventsQueued = true;
     return subs.length;
@@ -189,20 +176,11 @@ export class SqliteJobStore implements JobStore {
   jobOptions(jobId: string): Promise<JobOptions | null> {
     return this.tx.read(() => {
       const row = this.sqlite
-        .query<{ model: string; format: string; instructions: string | null; schema_json: string | null; extract_bounding_boxes: number; detected_type: string | null; request_id: string | null }, [string]>(
+        .query<Omit<JobOptionsRow, "extract_bounding_boxes"> & { extract_bounding_boxes: number }, [string]>(
           `SELECT model, format, instructions, schema_json, extract_bounding_boxes, detected_type, request_id FROM jobs WHERE id = ?1 AND deleted_at IS NULL`,
         )
         .get(jobId);
-      if (!row) return null;
-      return {
-        model: row.model,
-        format: row.format as JobOptions["format"],
-        instructions: row.instructions,
-        schemaJson: row.schema_json,
-        extractBoundingBoxes: row.extract_bounding_boxes === 1,
-        detectedType: row.detected_type,
-        requestId: row.request_id,
-      };
+      return row ? jobOptionsOf({ ...row, extract_bounding_boxes: row.extract_bounding_boxes === 1 }) : null;
     });
   }
 
@@ -631,18 +609,12 @@ export class SqliteJobStore implements JobStore {
       // The event goes out once. Then every stored payload of the job (queued or sent, this event's
       // too) loses what came from the document: results, file name, error message.
       if (job.deleted_at === null) this.emit(jobId, "job.deleted", { reason });
-      this.sqlite
-        .query(
-          `UPDATE webhook_deliveries SET payload_json = json_set(json_remove(payload_json, '$.data.result'), '$.results_removed', json('true'))
-           WHERE job_id = ?1 AND json_type(payload_json, '$.data.result') IS NOT NULL`,
-        )
-        .run(jobId);
-      this.sqlite
-        .query(
-          `UPDATE webhook_deliveries SET payload_json = json_set(payload_json, '$.data.file_name', json('null'), '$.data.error_message', json('null'))
-           WHERE job_id = ?1 AND json_type(payload_json, '$.data') = 'object'`,
-        )
-        .run(jobId);
+      const payloads = this.sqlite.query<{ id: string; payload_json: string }, [string]>("SELECT id, payload_json FROM webhook_deliveries WHERE job_id = ?1").all(jobId);
+      const scrub = this.sqlite.query("UPDATE webhook_deliveries SET payload_json = ?2 WHERE id = ?1");
+      for (const row of payloads) {
+        const cleaned = scrubbedEventBody(row.payload_json);
+        if (cleaned !== row.payload_json) scrub.run(row.id, cleaned);
+      }
       this.sqlite.query("DELETE FROM pages WHERE job_id = ?1").run(jobId);
       const finished = job.stage === "done";
       // A running job stops: workers see the stage and the missing page rows and drop their work.

@@ -1,6 +1,7 @@
 /**
- * What a job's webhook event says: one definition, used by every job store adapter when it
- * queues the event in the transaction that changed the job. Pure functions of the rows.
+ * What a job's webhook event says, and what is left of it once the job is purged: one
+ * definition, used by every job store adapter when it queues the event in the transaction that
+ * changed the job, or scrubs the stored payloads in the one that purged it. Pure functions.
  */
 import { pageResults } from "./page-results";
 
@@ -67,15 +68,36 @@ function jobResult(job: JobEventJob, pages: JobEventPage[]) {
   };
 }
 
+/** Whether a subscriber's body carries the job's results: a job.completed event, to a subscriber that asked for them. */
+export const carriesResults = (type: JobEventType, includeResults: boolean) => type === "job.completed" && includeResults;
+
 /**
- * The payload bodies of one event: `plain` for every subscriber, and `withResults()` (built once,
- * on first use) for a job.completed subscriber that asked for the results.
+ * The payload body of one event for each subscriber: the plain one, or with the results where
+ * carriesResults (built once, on first use; `pages` is read only then).
  */
 export function jobEventBodies(job: JobEventJob, type: JobEventType, eventId: string, now: number, extra: Record<string, unknown>, pages: () => JobEventPage[]) {
   const base = { event_type: type, event_id: eventId, timestamp: eventTimestamp(now), data: { ...jobData(job), ...extra } };
+  const plain = JSON.stringify(base);
   let withResults: string | undefined;
-  return {
-    plain: JSON.stringify(base),
-    withResults: () => (withResults ??= JSON.stringify({ ...base, data: { ...base.data, result: jobResult(job, pages()) } })),
-  };
+  return (includeResults: boolean): string =>
+    carriesResults(type, includeResults) ? (withResults ??= JSON.stringify({ ...base, data: { ...base.data, result: jobResult(job, pages()) } })) : plain;
+}
+
+/**
+ * A stored event body without what came from the document, once its job is purged: `data.result`
+ * removed with `results_removed: true` added at the end, `data.file_name` and
+ * `data.error_message` set to null in place; every other key keeps its place (the body is what
+ * was signed). A body whose `data` is no object is returned as it is.
+ */
+export function scrubbedEventBody(json: string): string {
+  const body = JSON.parse(json) as { data?: unknown; results_removed?: boolean };
+  if (typeof body.data !== "object" || body.data === null || Array.isArray(body.data)) return json;
+  const data = body.data as Record<string, unknown>;
+  if ("result" in data) {
+    delete data.result;
+    body.results_removed = true;
+  }
+  data.file_name = null;
+  data.error_message = null;
+  return JSON.stringify(body);
 }
