@@ -11,9 +11,7 @@
  * The caller's clock travels with each call, so a test that moves the clock moves the store's.
  */
 import { existsSync } from "node:fs";
-import type {
-  AuditActor, ClaimedJob, ClaimedPage, ExtractionOutcome, JobOptions, JobStore, NewJob, PageResultRow, PurgedJob, PurgeReason, QueueStats,
-} from "../ports/job-store";
+import type { JobStore } from "../ports/job-store";
 
 export type ThreadRequest =
   | { op: "open"; path: string; webhookMaxAttempts?: number }
@@ -196,95 +194,46 @@ export class WorkerJobStore implements JobStore {
     };
   }
 
-  // ---- the SDK routes
-  createJob(job: NewJob): Promise<{ createdAt: number }> {
-    return this.call("createJob", job);
-  }
-  claimUpload(jobId: string, uploadId: string): Promise<boolean> {
-    return this.call("claimUpload", jobId, uploadId);
-  }
-  releaseUpload(jobId: string, uploadId: string): Promise<void> {
-    return this.call("releaseUpload", jobId, uploadId);
-  }
-  uploadDone(jobId: string, sizeBytes: number): Promise<boolean> {
-    return this.call("uploadDone", jobId, sizeBytes);
-  }
-  uploadFailed(jobId: string, message: string): Promise<void> {
-    return this.call("uploadFailed", jobId, message);
-  }
-  resultsRead(jobId: string): Promise<void> {
-    return this.call("resultsRead", jobId);
+  /** A JobStore method run on the thread: the port's own signature, the thread's answer. */
+  private forward<M extends keyof JobStore>(method: M): JobStore[M] {
+    return ((...args: unknown[]) => this.call(method, ...args)) as JobStore[M];
   }
 
+  // ---- the SDK routes
+  readonly createJob = this.forward("createJob");
+  readonly claimUpload = this.forward("claimUpload");
+  readonly releaseUpload = this.forward("releaseUpload");
+  readonly uploadDone = this.forward("uploadDone");
+  readonly uploadFailed = this.forward("uploadFailed");
+  readonly resultsRead = this.forward("resultsRead");
+
   // ---- the worker
-  jobOptions(jobId: string): Promise<JobOptions | null> {
-    return this.call("jobOptions", jobId);
-  }
-  jobStatus(jobId: string): Promise<string | null> {
-    return this.call("jobStatus", jobId);
-  }
-  claimJobToSplit(owner: string, leaseMs: number): Promise<ClaimedJob | null> {
-    return this.call("claimJobToSplit", owner, leaseMs);
-  }
-  pagesReady(jobId: string, owner: string, totalPages: number, detectedType: string, sizeBytes: number): Promise<boolean> {
-    return this.call("pagesReady", jobId, owner, totalPages, detectedType, sizeBytes);
-  }
-  failJob(jobId: string, owner: string | null, message: string): Promise<boolean> {
-    return this.call("failJob", jobId, owner, message);
-  }
-  claimNextPage(owner: string, leaseMs: number): Promise<ClaimedPage | null> {
-    return this.call("claimNextPage", owner, leaseMs);
-  }
-  renewPageLease(pageId: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.call("renewPageLease", pageId, owner, leaseMs);
-  }
-  completePage(page: ClaimedPage, owner: string, row: PageResultRow): Promise<void> {
-    return this.call("completePage", page, owner, row);
-  }
-  failPage(page: ClaimedPage, owner: string, message: string): Promise<void> {
-    return this.call("failPage", page, owner, message);
-  }
-  releasePage(pageId: string, owner: string): Promise<void> {
-    return this.call("releasePage", pageId, owner);
-  }
-  releaseJob(jobId: string, owner: string): Promise<boolean> {
-    return this.call("releaseJob", jobId, owner);
-  }
-  releaseExtraction(jobId: string, owner: string): Promise<boolean> {
-    return this.call("releaseExtraction", jobId, owner);
-  }
-  stats(): Promise<QueueStats> {
-    return this.call("stats");
-  }
-  finishJobIfDone(jobId: string, creditsPerPage: number): Promise<boolean> {
-    return this.call("finishJobIfDone", jobId, creditsPerPage);
-  }
-  claimExtraction(jobId: string, owner: string, leaseMs: number): Promise<boolean> {
-    return this.call("claimExtraction", jobId, owner, leaseMs);
-  }
-  pageTexts(jobId: string): Promise<{ pageNumber: number; markdown: string }[]> {
-    return this.call("pageTexts", jobId);
-  }
-  finishExtraction(jobId: string, owner: string, outcome: ExtractionOutcome, creditsPerPage: number): Promise<boolean> {
-    return this.call("finishExtraction", jobId, owner, outcome, creditsPerPage);
-  }
+  readonly jobOptions = this.forward("jobOptions");
+  readonly jobStatus = this.forward("jobStatus");
+  readonly claimJobToSplit = this.forward("claimJobToSplit");
+  readonly pagesReady = this.forward("pagesReady");
+  readonly failJob = this.forward("failJob");
+  readonly claimNextPage = this.forward("claimNextPage");
+  readonly renewPageLease = this.forward("renewPageLease");
+  readonly completePage = this.forward("completePage");
+  readonly failPage = this.forward("failPage");
+  readonly releasePage = this.forward("releasePage");
+  readonly releaseJob = this.forward("releaseJob");
+  readonly releaseExtraction = this.forward("releaseExtraction");
+  readonly stats = this.forward("stats");
+  readonly finishJobIfDone = this.forward("finishJobIfDone");
+  readonly claimExtraction = this.forward("claimExtraction");
+  readonly pageTexts = this.forward("pageTexts");
+  readonly finishExtraction = this.forward("finishExtraction");
+  readonly jobsAwaitingFinish = this.forward("jobsAwaitingFinish");
   /** The predicate cannot cross threads: the owners holding leases are fetched, judged here, and the dead ones sent back. */
   async reclaimLeases(isOwnerAlive: (owner: string) => boolean): Promise<number> {
     const owners = await this.call<string[]>("leaseOwners");
     return this.call("reclaimDeadOwners", owners.filter((o) => !isOwnerAlive(o)));
   }
-  jobsAwaitingFinish(): Promise<{ id: string; model: string; format: string }[]> {
-    return this.call("jobsAwaitingFinish");
-  }
 
   // ---- users and retention
-  retryJob(jobId: string, scope: "failed" | "all", actor: AuditActor): Promise<number> {
-    return this.call("retryJob", jobId, scope, actor);
-  }
-  purgeJob(jobId: string, reason: PurgeReason, actor: AuditActor): Promise<PurgedJob | null> {
-    return this.call("purgeJob", jobId, reason, actor);
-  }
-  sourceDropped(jobId: string): Promise<void> {
-    return this.call("sourceDropped", jobId);
-  }
+  readonly retryJob = this.forward("retryJob");
+  readonly purgeJob = this.forward("purgeJob");
+  readonly sourceDropped = this.forward("sourceDropped");
 }
