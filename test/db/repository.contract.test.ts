@@ -21,6 +21,7 @@ import { auditRepository } from "../../src/modules/audit/repository";
 import { creditsRepository } from "../../src/modules/credits/repository";
 import { billingRepository } from "../../src/modules/billing/repository";
 import { templatesRepository } from "../../src/modules/templates/repository";
+import { webhooksRepository } from "../../src/modules/webhooks/repository";
 import { testPostgres } from "../helpers/postgres";
 
 interface Backend {
@@ -383,6 +384,81 @@ for (const [name, make] of backends) {
         await templates.add(tpl("b", "B", 2, { format: "structured", favorite: true, usageCount: 3 }));
         await templates.add(tpl("c", "C", 3, { favorite: true }));
         expect(await templates.stats("t1")).toEqual({ total: 3, markdown: 2, structured: 1, favorite: 2, usage: 2 ** 40 + 3, max: 2 ** 40, min: 0 });
+      });
+    });
+    describe("webhooks", () => {
+      const sub = (id: string, createdAt: number, over: Record<string, unknown> = {}) => ({
+        id, teamId: "t1", url: "http://127.0.0.1:9/hook", eventsJson: "[\"job.completed\"]", secret: "s", createdAt, updatedAt: createdAt, ...over,
+      });
+      const delivery = (id: string, subscriptionId: string, nextAttemptAt: number, over: Record<string, unknown> = {}) => ({
+        id, eventId: `evt-${id}`, eventType: "job.completed", subscriptionId, teamId: "t1", payloadJson: "{}", status: "pending", maxAttempts: 3, nextAttemptAt, createdAt: nextAttemptAt, updatedAt: nextAttemptAt, ...over,
+      });
+
+      test("subscriptions: added whole, listed by enabled with a cursor, failures counted in the database, removed with their deliveries", async () => {
+        const webhooks = webhooksRepository(db);
+        const a = await webhooks.addSubscription(sub("a", 10));
+        expect(a).toMatchObject({ enabled: true, includeResults: false, failureCount: 0, lastTriggeredAt: null });
+        await webhooks.addSubscription(sub("b", 20, { enabled: false }));
+        expect((await webhooks.subscriptions("t1", { after: null, limit: 10 })).rows.map((r) => r.id)).toEqual(["b", "a"]);
+        expect((await webhooks.subscriptions("t1", { enabled: true, after: null, limit: 10 })).rows.map((r) => r.id)).toEqual(["a"]);
+        expect((await webhooks.subscriptions("t1", { after: { createdAt: 20, id: "b" }, limit: 10 })).rows.map((r) => r.id)).toEqual(["a"]);
+        expect(await webhooks.teamSubscription("t2", "a")).toBeUndefined();
+        expect(await Promise.all([webhooks.countFailure("a", 5), webhooks.countFailure("a", 6)])).toEqual(expect.arrayContaining([1, 2]));
+        expect(await webhooks.countFailure("gone", 7)).toBeUndefined();
+        expect(await webhooks.subscription("a")).toMatchObject({ failureCount: 2 });
+        await webhooks.addDelivery(delivery("d1", "a", 1));
+        await webhooks.removeSubscription("a");
+        expect(await webhooks.subscription("a")).toBeUndefined();
+        expect((await webhooks.deliveries("t1", { after: null, limit: 10 })).total).toBe(0);
+      });
+
+      test("due deliveries are claimed once, oldest first; a claimed one again only after its lock ends", async () => {
+        const webhooks = webhooksRepository(db);
+        await webhooks.addSubscription(sub("a", 1));
+        await webhooks.addDelivery(delivery("late", "a", 500));
+        await webhooks.addDelivery(delivery("d2", "a", 20));
+        await webhooks.addDelivery(delivery("d1", "a", 10));
+        await webhooks.addDelivery(delivery("done", "a", 5, { status: "delivered" }));
+        const first = await webhooks.claimDue(100, 1000, 1);
+        expect(first.map((d) => [d.id, d.lockedUntil])).toEqual([["d1", 1100]]);
+        expect(first[0]).toMatchObject({ eventId: "evt-d1", payloadJson: "{}", attempts: 0 });
+        expect((await webhooks.claimDue(100, 1000, 10)).map((d) => d.id)).toEqual(["d2"]);
+        expect(await webhooks.claimDue(100, 1000, 10)).toEqual([]);
+        expect((await webhooks.claimDue(1200, 1000, 10)).map((d) => d.id).sort()).toEqual(["d1", "d2", "late"]);
+      });
+
+      test("dispatchers claiming at the same moment never take one delivery twice", async () => {
+        const webhooks = webhooksRepository(db);
+        await webhooks.addSubscription(sub("a", 1));
+        for (let i = 0; i < 40; i++) await webhooks.addDelivery(delivery(`d${i}`, "a", i));
+        // Each round at a time past the previous round's locks, so every delivery is due again.
+        for (let round = 0; round < 8; round++) {
+          const now = 100 + round * 2000;
+          const claims = await Promise.all(Array.from({ length: 8 }, () => webhooks.claimDue(now, 1000, 5)));
+          const ids = claims.flat().map((d) => d.id);
+          expect(new Set(ids).size).toBe(ids.length);
+          expect(ids.length).toBeGreaterThan(0);
+        }
+      });
+
+      test("the event log: filters, counts by status, a delivery by its id or its event id, failing what is pending", async () => {
+        const webhooks = webhooksRepository(db);
+        await webhooks.addSubscription(sub("a", 1));
+        await webhooks.addSubscription(sub("b", 2, { url: "http://127.0.0.1:9/other" }));
+        await webhooks.addDelivery(delivery("d1", "a", 10));
+        await webhooks.addDelivery(delivery("d2", "a", 20, { eventType: "job.failed", eventId: "evt-shared" }));
+        await webhooks.addDelivery(delivery("d3", "b", 30, { eventId: "evt-shared", status: "delivered" }));
+        const page = await webhooks.deliveries("t1", { after: null, limit: 10 });
+        expect(page.rows.map((r) => [r.d.id, r.url])).toEqual([["d3", "http://127.0.0.1:9/other"], ["d2", "http://127.0.0.1:9/hook"], ["d1", "http://127.0.0.1:9/hook"]]);
+        expect((await webhooks.deliveries("t1", { subscriptionId: "a", eventType: "job.failed", after: null, limit: 10 })).rows.map((r) => r.d.id)).toEqual(["d2"]);
+        expect((await webhooks.deliveries("t1", { status: "delivered", after: null, limit: 10 })).total).toBe(1);
+        expect((await webhooks.deliveryOrEvent("t1", "evt-shared"))?.id).toBe("d3");
+        expect((await webhooks.deliveryOrEvent("t1", "d1"))?.id).toBe("d1");
+        expect(await webhooks.deliveryOrEvent("t2", "d1")).toBeUndefined();
+        await webhooks.failPending("a", "off", 99);
+        expect((await webhooks.deliveryCounts("a")).sort((x, y) => x.status.localeCompare(y.status))).toEqual([{ status: "failed", n: 2 }]);
+        await webhooks.changeDelivery("d3", { status: "failed", attempts: 2 });
+        expect(await webhooks.deliveryOrEvent("t1", "d3")).toMatchObject({ status: "failed", attempts: 2 });
       });
     });
   });

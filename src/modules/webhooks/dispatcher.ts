@@ -8,12 +8,11 @@
  * X-Webhook-Event-Id. The receiver's address goes through the same guard as URL uploads, on
  * every attempt, and redirects are not followed.
  */
-import { and, eq } from "drizzle-orm";
 import type { AppContext } from "../../context";
 import type { Db } from "../../db/client";
-import { webhookDeliveries, webhookSubscriptions } from "../../db/schema";
 import { fetchGuarded, FetchError, parseAllowHosts } from "../../lib/url-fetch";
-import { recordAudit } from "../audit/service";
+import { auditRepository } from "../audit/repository";
+import { webhooksRepository, type Delivery } from "./repository";
 import { webhookHeaders } from "./signing";
 
 const MAX_DELAY_MS = 3_600_000;
@@ -39,7 +38,6 @@ export function backoffMs(baseMs: number, attempts: number, random: () => number
   return Math.min(MAX_DELAY_MS, Math.round(exp * (0.5 + random())));
 }
 
-type Delivery = typeof webhookDeliveries.$inferSelect;
 export interface AttemptOutcome {
   ok: boolean;
   statusCode: number | null;
@@ -52,15 +50,12 @@ export interface AttemptOutcome {
  * test deliveries do not count toward disabling the subscription.
  */
 export async function attemptDelivery(ctx: AppContext, row: Delivery, opts: DispatcherOptions = {}): Promise<AttemptOutcome> {
-  const { db, config } = ctx;
-  const sub = db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, row.subscriptionId)).get();
+  const { config } = ctx;
+  const sub = await webhooksRepository(ctx.data).subscription(row.subscriptionId);
   const isTest = row.eventType === "webhook.test";
   const started = ctx.clock();
   if (!sub || (!sub.enabled && !isTest)) {
-    db.update(webhookDeliveries)
-      .set({ status: "failed", lastError: "The subscription is disabled or deleted.", lockedUntil: null, updatedAt: started })
-      .where(eq(webhookDeliveries.id, row.id))
-      .run();
+    await webhooksRepository(ctx.data).changeDelivery(row.id, { status: "failed", lastError: "The subscription is disabled or deleted.", lockedUntil: null, updatedAt: started });
     return { ok: false, statusCode: null, error: "The subscription is disabled or deleted.", durationMs: 0 };
   }
   let statusCode: number | null = null;
@@ -87,39 +82,28 @@ export async function attemptDelivery(ctx: AppContext, row: Delivery, opts: Disp
   const durationMs = Math.round(performance.now() - wallStart);
   const now = ctx.clock();
   const ok = error === null;
-  db.transaction((tx) => {
+  await ctx.data.transaction(async (tx) => {
+    const webhooks = webhooksRepository(tx);
     const attempts = row.attempts + 1;
     if (ok) {
-      tx.update(webhookDeliveries)
-        .set({ status: "delivered", attempts, lastStatusCode: statusCode, lastError: null, deliveredAt: now, lockedUntil: null, updatedAt: now })
-        .where(eq(webhookDeliveries.id, row.id))
-        .run();
-      tx.update(webhookSubscriptions).set({ failureCount: isTest ? sub.failureCount : 0, lastTriggeredAt: now }).where(eq(webhookSubscriptions.id, sub.id)).run();
+      await webhooks.changeDelivery(row.id, { status: "delivered", attempts, lastStatusCode: statusCode, lastError: null, deliveredAt: now, lockedUntil: null, updatedAt: now });
+      await webhooks.changeSubscription(sub.id, { failureCount: isTest ? sub.failureCount : 0, lastTriggeredAt: now });
       return;
     }
     const exhausted = isTest || attempts >= row.maxAttempts;
     const delay = Math.min(MAX_DELAY_MS, Math.max(backoffMs(config.webhookRetryBaseMs, attempts, opts.random ?? Math.random), retryAfterMs));
-    tx.update(webhookDeliveries)
-      .set({ status: exhausted ? "failed" : "pending", attempts, lastStatusCode: statusCode, lastError: error, nextAttemptAt: now + delay, lockedUntil: null, updatedAt: now })
-      .where(eq(webhookDeliveries.id, row.id))
-      .run();
+    await webhooks.changeDelivery(row.id, { status: exhausted ? "failed" : "pending", attempts, lastStatusCode: statusCode, lastError: error, nextAttemptAt: now + delay, lockedUntil: null, updatedAt: now });
     if (isTest) return;
-    // Read again inside the transaction: deliveries of one pass run side by side, and the count
-    // read before the request would let two overlapping failures count once.
-    const current = tx.select({ failureCount: webhookSubscriptions.failureCount }).from(webhookSubscriptions).where(eq(webhookSubscriptions.id, sub.id)).get();
-    const failures = (current?.failureCount ?? sub.failureCount) + 1;
+    // Counted in the database, in this transaction: deliveries of one pass run side by side (and
+    // on PostgreSQL, dispatchers of several replicas), and a count read before the request
+    // would let two overlapping failures count once.
+    const failures = (await webhooks.countFailure(sub.id, now)) ?? sub.failureCount + 1;
     const disable = failures >= config.webhookDisableAfter;
     const reason = `Disabled after ${failures} failed delivery attempts in a row; last: ${error}`;
-    tx.update(webhookSubscriptions)
-      .set({ failureCount: failures, lastTriggeredAt: now, ...(disable ? { enabled: false, disabledReason: reason, updatedAt: now } : {}) })
-      .where(eq(webhookSubscriptions.id, sub.id))
-      .run();
+    if (disable) await webhooks.changeSubscription(sub.id, { enabled: false, disabledReason: reason, updatedAt: now });
     if (disable) {
-      tx.update(webhookDeliveries)
-        .set({ status: "failed", lastError: "The subscription was disabled after repeated failures.", lockedUntil: null, updatedAt: now })
-        .where(and(eq(webhookDeliveries.subscriptionId, sub.id), eq(webhookDeliveries.status, "pending")))
-        .run();
-      recordAudit(tx, { teamId: sub.teamId, actor: { type: "system", id: "webhooks" }, action: "webhook.disabled", targetType: "webhook", targetId: sub.id, metadata: { failures } }, now);
+      await webhooks.failPending(sub.id, "The subscription was disabled after repeated failures.", now);
+      await auditRepository(tx).record({ teamId: sub.teamId, actor: { type: "system", id: "webhooks" }, action: "webhook.disabled", targetType: "webhook", targetId: sub.id, metadata: { failures } }, now);
     }
   });
   // Results delivered by webhook count as read (the 0-day retention clock); the job store writes
@@ -166,19 +150,10 @@ export class WebhookDispatcher {
   async tick(): Promise<number> {
     const now = this.ctx.clock();
     const lockMs = (this.ctx.config.webhookTimeoutSeconds + 30) * 1000;
-    const rows = this.ctx.db.$client
-      .query<{ id: string }, [number, number, number]>(
-        `UPDATE webhook_deliveries SET locked_until = ?1 + ?2
-         WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1
-                        AND (locked_until IS NULL OR locked_until < ?1) ORDER BY next_attempt_at LIMIT ?3)
-         RETURNING id`,
-      )
-      .all(now, lockMs, BATCH);
+    const rows = await webhooksRepository(this.ctx.data).claimDue(now, lockMs, BATCH);
     if (rows.length === 0) return 0;
-    const sends = rows.map(({ id }) => {
-      const row = this.ctx.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, id)).get();
-      if (!row) return Promise.resolve();
-      const p = attemptDelivery(this.ctx, row, this.opts).catch((err) => this.ctx.logger.error("webhook dispatch error", { delivery_id: id, error: String(err) }));
+    const sends = rows.map((row) => {
+      const p = attemptDelivery(this.ctx, row, this.opts).catch((err) => this.ctx.logger.error("webhook dispatch error", { delivery_id: row.id, error: String(err) }));
       this.inFlight.add(p);
       return p.finally(() => this.inFlight.delete(p));
     });

@@ -78,8 +78,8 @@ export const webhookRoutes = (ctx: AppContext) =>
         })
         .delete(
           "/:id",
-          ({ team, params, actor, set }) => {
-            webhooks.deleteWebhook(ctx, team, params.id, actor);
+          async ({ team, params, actor, set }) => {
+            await webhooks.deleteWebhook(ctx, team, params.id, actor);
             set.status = 204;
           },
           {

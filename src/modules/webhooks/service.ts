@@ -1,18 +1,17 @@
 /** Webhook subscriptions: CRUD, secret rotation, health, test sends and the event log. */
-import { and, count, desc, eq, or, type SQL } from "drizzle-orm";
 import type { AppContext } from "../../context";
-import { webhookDeliveries, webhookSubscriptions } from "../../db/schema";
 import { randomToken } from "../../lib/crypto";
 import { badRequest, notFound } from "../../lib/errors";
 import { assertFetchableUrl, fetchGuarded, FetchError, parseAllowHosts } from "../../lib/url-fetch";
-import { recordAudit, type Actor } from "../audit/service";
-import { afterCursor, decodeCursor, iso, pageOf } from "../jobs/paging";
+import { auditRepository } from "../audit/repository";
+import type { Actor } from "../audit/service";
+import { decodeCursor, iso, pageOf } from "../jobs/paging";
 import { attemptDelivery } from "./dispatcher";
 import { EVENT_TYPES, eventTimestamp, newEventId } from "./events";
 import type { CreateWebhookRequest, EventsListQuery, UpdateWebhookRequest } from "./model";
+import { webhooksRepository, type Delivery, type Subscription as Sub } from "./repository";
 
 type Team = { id: string; organizationId: string };
-type Sub = typeof webhookSubscriptions.$inferSelect;
 
 export const newWebhookSecret = () => `whsec_${randomToken(24)}`;
 
@@ -57,8 +56,8 @@ function checkEvents(events: string[]): string[] {
   return [...new Set(events)];
 }
 
-function find(ctx: AppContext, teamId: string, id: string): Sub {
-  const s = ctx.db.select().from(webhookSubscriptions).where(and(eq(webhookSubscriptions.id, id), eq(webhookSubscriptions.teamId, teamId))).get();
+async function find(ctx: AppContext, teamId: string, id: string): Promise<Sub> {
+  const s = await webhooksRepository(ctx.data).teamSubscription(teamId, id);
   if (!s) throw notFound(`Webhook ${id} not found.`);
   return s;
 }
@@ -68,100 +67,85 @@ export async function createWebhook(ctx: AppContext, team: Team, body: CreateWeb
   const events = checkEvents(body.events);
   const now = ctx.clock();
   const id = crypto.randomUUID();
-  ctx.db.transaction((tx) => {
-    tx.insert(webhookSubscriptions)
-      .values({
-        id, teamId: team.id, userId: actor.id ?? null, url, description: body.description ?? null, eventsJson: JSON.stringify(events),
-        secret: newWebhookSecret(), enabled: body.enabled ?? true, includeResults: body.include_results ?? false, createdAt: now, updatedAt: now,
-      })
-      .run();
-    recordAudit(tx, { teamId: team.id, actor, action: "webhook.created", targetType: "webhook", targetId: id, metadata: { url_host: new URL(url).host, events: events.join(",") } }, now);
+  const created = await ctx.data.transaction(async (tx) => {
+    const row = await webhooksRepository(tx).addSubscription({
+      id, teamId: team.id, userId: actor.id ?? null, url, description: body.description ?? null, eventsJson: JSON.stringify(events),
+      secret: newWebhookSecret(), enabled: body.enabled ?? true, includeResults: body.include_results ?? false, createdAt: now, updatedAt: now,
+    });
+    await auditRepository(tx).record({ teamId: team.id, actor, action: "webhook.created", targetType: "webhook", targetId: id, metadata: { url_host: new URL(url).host, events: events.join(",") } }, now);
+    return row;
   });
-  return toResponse(team, find(ctx, team.id, id), true);
+  return toResponse(team, created, true);
 }
 
-export function listWebhooks(ctx: AppContext, team: Team, q: { cursor?: string; limit: number; enabled?: boolean }) {
-  const where = and(eq(webhookSubscriptions.teamId, team.id), q.enabled === undefined ? undefined : eq(webhookSubscriptions.enabled, q.enabled));
-  const total = ctx.db.select({ n: count() }).from(webhookSubscriptions).where(where).get()!.n;
-  const rows = ctx.db
-    .select()
-    .from(webhookSubscriptions)
-    .where(and(where, afterCursor(decodeCursor(q.cursor), webhookSubscriptions.createdAt, webhookSubscriptions.id)))
-    .orderBy(desc(webhookSubscriptions.createdAt), desc(webhookSubscriptions.id))
-    .limit(q.limit + 1)
-    .all();
+export async function listWebhooks(ctx: AppContext, team: Team, q: { cursor?: string; limit: number; enabled?: boolean }) {
+  const { rows, total } = await webhooksRepository(ctx.data).subscriptions(team.id, { enabled: q.enabled, after: decodeCursor(q.cursor), limit: q.limit });
   return pageOf(rows, q.limit, total, (s) => toResponse(team, s));
 }
 
-export const getWebhook = (ctx: AppContext, team: Team, id: string) => toResponse(team, find(ctx, team.id, id));
+export const getWebhook = async (ctx: AppContext, team: Team, id: string) => toResponse(team, await find(ctx, team.id, id));
 
 export async function updateWebhook(ctx: AppContext, team: Team, id: string, body: UpdateWebhookRequest, actor: Actor) {
-  const current = find(ctx, team.id, id);
+  const current = await find(ctx, team.id, id);
   const url = body.url !== undefined ? await checkUrl(ctx, body.url) : current.url;
   const events = checkEvents(body.events);
   const now = ctx.clock();
   const enabling = body.enabled === true && !current.enabled;
-  ctx.db.transaction((tx) => {
-    tx.update(webhookSubscriptions)
-      .set({
+  await ctx.data.transaction(async (tx) => {
+    await webhooksRepository(tx).changeSubscription(id, {
         url, eventsJson: JSON.stringify(events), updatedAt: now,
         ...(body.description !== undefined ? { description: body.description } : {}),
         ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
         ...(body.include_results !== undefined ? { includeResults: body.include_results } : {}),
         // Turning a disabled subscription back on starts its failure count afresh.
         ...(enabling ? { failureCount: 0, disabledReason: null } : {}),
-      })
-      .where(eq(webhookSubscriptions.id, id))
-      .run();
-    recordAudit(tx, { teamId: team.id, actor, action: "webhook.updated", targetType: "webhook", targetId: id, metadata: { url_host: new URL(url).host, events: events.join(","), enabled: body.enabled ?? current.enabled } }, now);
+    });
+    await auditRepository(tx).record({ teamId: team.id, actor, action: "webhook.updated", targetType: "webhook", targetId: id, metadata: { url_host: new URL(url).host, events: events.join(","), enabled: body.enabled ?? current.enabled } }, now);
   });
-  return toResponse(team, find(ctx, team.id, id));
+  return toResponse(team, await find(ctx, team.id, id));
 }
 
-export function deleteWebhook(ctx: AppContext, team: Team, id: string, actor: Actor): void {
-  find(ctx, team.id, id);
+export async function deleteWebhook(ctx: AppContext, team: Team, id: string, actor: Actor): Promise<void> {
+  await find(ctx, team.id, id);
   const now = ctx.clock();
-  ctx.db.transaction((tx) => {
-    tx.delete(webhookDeliveries).where(eq(webhookDeliveries.subscriptionId, id)).run();
-    tx.delete(webhookSubscriptions).where(eq(webhookSubscriptions.id, id)).run();
-    recordAudit(tx, { teamId: team.id, actor, action: "webhook.deleted", targetType: "webhook", targetId: id }, now);
+  await ctx.data.transaction(async (tx) => {
+    await webhooksRepository(tx).removeSubscription(id);
+    await auditRepository(tx).record( { teamId: team.id, actor, action: "webhook.deleted", targetType: "webhook", targetId: id }, now);
   });
 }
 
-export function regenerateSecret(ctx: AppContext, team: Team, id: string, actor: Actor) {
-  find(ctx, team.id, id);
+export async function regenerateSecret(ctx: AppContext, team: Team, id: string, actor: Actor) {
+  await find(ctx, team.id, id);
   const now = ctx.clock();
-  ctx.db.transaction((tx) => {
-    tx.update(webhookSubscriptions).set({ secret: newWebhookSecret(), updatedAt: now }).where(eq(webhookSubscriptions.id, id)).run();
-    recordAudit(tx, { teamId: team.id, actor, action: "webhook.secret_regenerated", targetType: "webhook", targetId: id }, now);
+  await ctx.data.transaction(async (tx) => {
+    await webhooksRepository(tx).changeSubscription(id, { secret: newWebhookSecret(), updatedAt: now });
+    await auditRepository(tx).record({ teamId: team.id, actor, action: "webhook.secret_regenerated", targetType: "webhook", targetId: id }, now);
   });
-  return toResponse(team, find(ctx, team.id, id), true);
+  return toResponse(team, await find(ctx, team.id, id), true);
 }
 
 /** Shows the current secret to someone who may change webhooks, and records that they saw it. */
-export function revealSecret(ctx: AppContext, team: Team, id: string, actor: Actor) {
-  const sub = find(ctx, team.id, id);
-  recordAudit(ctx.db, { teamId: team.id, actor, action: "webhook.secret_revealed", targetType: "webhook", targetId: id }, ctx.clock());
+export async function revealSecret(ctx: AppContext, team: Team, id: string, actor: Actor) {
+  const sub = await find(ctx, team.id, id);
+  await auditRepository(ctx.data).record({ teamId: team.id, actor, action: "webhook.secret_revealed", targetType: "webhook", targetId: id }, ctx.clock());
   return toResponse(team, sub, true);
 }
 
 /** Sends a signed webhook.test event now, once, and reports what the receiver said; it is kept in the event log. */
 export async function testWebhook(ctx: AppContext, team: Team, id: string, actor: Actor) {
-  const sub = find(ctx, team.id, id);
+  const sub = await find(ctx, team.id, id);
   const now = ctx.clock();
   const eventId = newEventId();
   const payload = JSON.stringify({ event_type: "webhook.test", event_id: eventId, timestamp: eventTimestamp(now), message: "This is a test webhook event" });
   const deliveryId = crypto.randomUUID();
-  ctx.db.transaction((tx) => {
-    tx.insert(webhookDeliveries)
-      .values({
-        id: deliveryId, eventId, eventType: "webhook.test", subscriptionId: sub.id, teamId: team.id, payloadJson: payload, status: "pending",
-        attempts: 0, maxAttempts: 1, nextAttemptAt: now, lockedUntil: now + 3_600_000, createdAt: now, updatedAt: now,
-      })
-      .run();
-    recordAudit(tx, { teamId: team.id, actor, action: "webhook.tested", targetType: "webhook", targetId: id }, now);
+  const row = await ctx.data.transaction(async (tx) => {
+    const added = await webhooksRepository(tx).addDelivery({
+      id: deliveryId, eventId, eventType: "webhook.test", subscriptionId: sub.id, teamId: team.id, payloadJson: payload, status: "pending",
+      attempts: 0, maxAttempts: 1, nextAttemptAt: now, lockedUntil: now + 3_600_000, createdAt: now, updatedAt: now,
+    });
+    await auditRepository(tx).record({ teamId: team.id, actor, action: "webhook.tested", targetType: "webhook", targetId: id }, now);
+    return added;
   });
-  const row = ctx.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId)).get()!;
   const out = await attemptDelivery(ctx, row);
   return {
     success: out.ok,
@@ -176,13 +160,8 @@ export async function testWebhook(ctx: AppContext, team: Team, id: string, actor
 
 /** Probes the receiver (an unsigned GET, no redirects, through the address guard) and sums up recent deliveries. */
 export async function webhookHealth(ctx: AppContext, team: Team, id: string) {
-  const sub = find(ctx, team.id, id);
-  const counts = ctx.db
-    .select({ status: webhookDeliveries.status, n: count() })
-    .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.subscriptionId, id))
-    .groupBy(webhookDeliveries.status)
-    .all();
+  const sub = await find(ctx, team.id, id);
+  const counts = await webhooksRepository(ctx.data).deliveryCounts(id);
   const deliveries = { pending: 0, delivered: 0, failed: 0 };
   for (const c of counts) if (c.status in deliveries) deliveries[c.status as keyof typeof deliveries] = c.n;
   let reachable = false;
@@ -215,7 +194,7 @@ export async function webhookHealth(ctx: AppContext, team: Team, id: string) {
   };
 }
 
-type DeliveryRow = { d: typeof webhookDeliveries.$inferSelect; url: string };
+type DeliveryRow = { d: Delivery; url: string };
 
 function toEvent({ d, url }: DeliveryRow) {
   return {
@@ -236,36 +215,18 @@ function toEvent({ d, url }: DeliveryRow) {
   };
 }
 
-export function listEvents(ctx: AppContext, team: Team, q: EventsListQuery) {
-  if (q.subscription_id) find(ctx, team.id, q.subscription_id);
-  const filters: (SQL | undefined)[] = [
-    eq(webhookDeliveries.teamId, team.id),
-    q.subscription_id ? eq(webhookDeliveries.subscriptionId, q.subscription_id) : undefined,
-    q.event_type ? eq(webhookDeliveries.eventType, q.event_type) : undefined,
-    q.processing_status ? eq(webhookDeliveries.status, q.processing_status) : undefined,
-  ];
-  const where = and(...filters);
-  const total = ctx.db.select({ n: count() }).from(webhookDeliveries).where(where).get()!.n;
-  const rows = ctx.db
-    .select({ d: webhookDeliveries, url: webhookSubscriptions.url })
-    .from(webhookDeliveries)
-    .innerJoin(webhookSubscriptions, eq(webhookSubscriptions.id, webhookDeliveries.subscriptionId))
-    .where(and(where, afterCursor(decodeCursor(q.cursor), webhookDeliveries.createdAt, webhookDeliveries.id)))
-    .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
-    .limit(q.limit + 1)
-    .all();
+export async function listEvents(ctx: AppContext, team: Team, q: EventsListQuery) {
+  if (q.subscription_id) await find(ctx, team.id, q.subscription_id);
+  const after = decodeCursor(q.cursor);
+  const { rows, total } = await webhooksRepository(ctx.data).deliveries(team.id, {
+    subscriptionId: q.subscription_id, eventType: q.event_type, status: q.processing_status, after, limit: q.limit,
+  });
   return pageOf(rows.map((r) => ({ ...r, createdAt: r.d.createdAt, id: r.d.id })), q.limit, total, toEvent);
 }
 
 /** By delivery id (the event log's `id`) or by event id (`event_id`, shared by an event's deliveries). */
-export function eventPayload(ctx: AppContext, team: Team, eventId: string) {
-  const d = ctx.db
-    .select()
-    .from(webhookDeliveries)
-    .where(and(eq(webhookDeliveries.teamId, team.id), or(eq(webhookDeliveries.id, eventId), eq(webhookDeliveries.eventId, eventId))))
-    .orderBy(desc(webhookDeliveries.createdAt))
-    .limit(1)
-    .get();
+export async function eventPayload(ctx: AppContext, team: Team, eventId: string) {
+  const d = await webhooksRepository(ctx.data).deliveryOrEvent(team.id, eventId);
   if (!d) throw notFound(`Webhook event ${eventId} not found.`);
   const payload = JSON.parse(d.payloadJson) as Record<string, unknown>;
   const scrubbed = payload.results_removed === true;
