@@ -300,6 +300,15 @@ export class PostgresJobStore implements JobStore {
     return { pageId: page.id, jobId: page.job_id, pageNumber: num(page.page_number), attempts: num(page.attempts) };
   }
 
+  /** One statement, on the database clock like every lease. */
+  async renewJobLease(jobId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const fixed = this.fixed();
+    const updated = await this.sql`
+      UPDATE jobs SET lease_expires_at = coalesce(${fixed}::int8, (extract(epoch FROM now()) * 1000)::int8) + ${leaseMs}::int8
+      WHERE id = ${jobId} AND lease_owner = ${owner} AND stage = 'splitting' AND deleted_at IS NULL`;
+    return updated.count === 1;
+  }
+
   async renewPageLease(pageId: string, owner: string, leaseMs: number): Promise<boolean> {
     const fixed = this.fixed();
     const updated = await this.sql`

@@ -207,6 +207,16 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+  renewJobLease(jobId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = this.now();
+    return this.write(
+      () =>
+        this.sqlite
+          .query(`UPDATE jobs SET lease_expires_at = ?3 + ?4 WHERE id = ?1 AND lease_owner = ?2 AND stage = 'splitting' AND deleted_at IS NULL`)
+          .run(jobId, owner, now, leaseMs).changes === 1,
+    );
+  }
+
   pagesReady(jobId: string, owner: string, totalPages: number, detectedType: string, sizeBytes: number): Promise<boolean> {
     const now = this.now();
     return this.write(() => {

@@ -23,7 +23,7 @@ let eventsQueued = false;
 
 /** Methods a caller may run (the JobStore port, plus the lease owners for reclaimLeases). */
 const METHODS = new Set([
-  "createJob", "claimUpload", "releaseUpload", "uploadDone", "uploadFailed", "resultsRead", "jobOptions", "jobStatus", "claimJobToSplit",
+  "createJob", "claimUpload", "releaseUpload", "uploadDone", "uploadFailed", "resultsRead", "jobOptions", "jobStatus", "claimJobToSplit", "renewJobLease",
   "pagesReady", "failJob", "claimNextPage", "renewPageLease", "completePage", "failPage", "releasePage", "releaseJob", "releaseExtraction",
   "stats", "finishJobIfDone", "claimExtraction", "pageTexts", "finishExtraction", "jobsAwaitingFinish", "retryJob", "purgeJob",
   "sourceDropped", "leaseOwners", "reclaimDeadOwners",

@@ -211,6 +211,7 @@ export class WorkerJobStore implements JobStore {
   readonly jobOptions = this.forward("jobOptions");
   readonly jobStatus = this.forward("jobStatus");
   readonly claimJobToSplit = this.forward("claimJobToSplit");
+  readonly renewJobLease = this.forward("renewJobLease");
   readonly pagesReady = this.forward("pagesReady");
   readonly failJob = this.forward("failJob");
   readonly claimNextPage = this.forward("claimNextPage");

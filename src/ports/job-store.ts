@@ -132,6 +132,12 @@ export interface JobStore {
   jobStatus(jobId: string): Promise<string | null>;
   /** A job whose file is stored and waits to be split into pages. */
   claimJobToSplit(owner: string, leaseMs: number): Promise<ClaimedJob | null>;
+  /**
+   * Extends the lease of a job this owner is splitting (a long fetch or open), so no other
+   * process takes it meanwhile. False when the owner no longer holds it (the lease ran out and
+   * another took it, or the job was deleted).
+   */
+  renewJobLease(jobId: string, owner: string, leaseMs: number): Promise<boolean>;
   /** Records the page count and creates the page rows; the job starts processing (job.processing). */
   pagesReady(jobId: string, owner: string, totalPages: number, detectedType: string, sizeBytes: number): Promise<boolean>;
   /** Ends a job that could not be split: its status becomes failed with the reason (job.failed). Answers true when it did. */

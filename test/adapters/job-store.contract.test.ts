@@ -318,6 +318,28 @@ for (const [name, make] of backends) {
       expect(await store.pageTexts("a")).toEqual([{ pageNumber: 1, markdown: "ok" }]);
     });
 
+    test("a split in progress renews its lease: nobody takes the job while it is renewed; another owner, a deleted job or a finished split cannot renew", async () => {
+      await setup();
+      await store.createJob(newJob("a", "t1"));
+      await store.uploadDone("a", 100);
+      expect((await store.claimJobToSplit("w1", LEASE))?.id).toBe("a");
+      h.advance(LEASE / 2);
+      expect(await store.renewJobLease("a", "w1", LEASE)).toBe(true);
+      expect(await store.renewJobLease("a", "w2", LEASE)).toBe(false);
+      h.advance(LEASE - 1); // past the first lease, within the renewed one
+      expect(await store.claimJobToSplit("w2", LEASE)).toBeNull();
+      h.advance(2);
+      expect((await store.claimJobToSplit("w2", LEASE))?.id).toBe("a"); // not renewed again: taken
+      expect(await store.renewJobLease("a", "w1", LEASE)).toBe(false); // lost to w2
+      expect(await store.pagesReady("a", "w2", 1, "pdf", 100)).toBe(true);
+      expect(await store.renewJobLease("a", "w2", LEASE)).toBe(false); // split done: no job lease left
+      await store.createJob(newJob("b", "t1"));
+      await store.uploadDone("b", 100);
+      expect((await store.claimJobToSplit("w1", LEASE))?.id).toBe("b");
+      await store.purgeJob("b", "deleted", USER);
+      expect(await store.renewJobLease("b", "w1", LEASE)).toBe(false);
+    });
+
     test("a split or an extraction whose lease ran out is taken by another owner while everything runs; the first owner's late writes are refused", async () => {
       await setup();
       await store.createJob(newJob("a", "t1"));

@@ -41,7 +41,7 @@ export interface ReleasedWork {
 export class LeaseKeeper {
   readonly owner = makeOwnerId();
   private readonly pages = new Map<string, { page: ClaimedPage; started: number; stopRenewing: () => void }>();
-  private readonly splits = new Set<string>();
+  private readonly splits = new Map<string, () => void>();
   private readonly extractions = new Map<string, () => void>();
   private readonly finishing = new Set<string>();
   private stoppedFlag = false;
@@ -75,12 +75,16 @@ export class LeaseKeeper {
     return this.pages.delete(pageId);
   }
 
-  /** A job being split (its lease is not renewed: splitting is one fetch and one open). */
+  /**
+   * A job being split, its lease renewed until `dropSplit`: a slow URL fetch or a large
+   * document's open may outlast the lease, and another process would take the job too.
+   */
   holdSplit(jobId: string): void {
-    this.splits.add(jobId);
+    this.splits.set(jobId, this.renewEvery(() => this.o.store.renewJobLease(jobId, this.owner, this.o.leaseMs), "renewing a split's lease failed", jobId));
   }
 
   dropSplit(jobId: string): void {
+    this.splits.get(jobId)?.();
     this.splits.delete(jobId);
   }
 
@@ -125,7 +129,10 @@ export class LeaseKeeper {
       this.o.observer?.pageReleased((performance.now() - started) / 1000);
       released.pages++;
     }
-    for (const jobId of this.splits) if (await store.releaseJob(jobId, this.owner)) released.jobs++;
+    for (const [jobId, stopRenewing] of this.splits) {
+      stopRenewing();
+      if (await store.releaseJob(jobId, this.owner)) released.jobs++;
+    }
     for (const [jobId, stopRenewing] of this.extractions) {
       stopRenewing();
       if (await store.releaseExtraction(jobId, this.owner)) released.extractions++;

@@ -46,6 +46,40 @@ test("a held page's lease is renewed while its work runs, so another worker cann
   expect((await h.store.claimNextPage(other.leases.owner, LEASE))?.pageNumber).toBe(1);
 });
 
+test("a split's lease is renewed while a slow fetch runs: no other worker takes the job, and the split's pages are written", async () => {
+  h = await workHarness({ leaseMs: LEASE, clock: () => now });
+  const pdf = await digitalPdf(SAMPLE_PAGES);
+  let answer!: () => void;
+  const answered = new Promise<void>((resolve) => (answer = resolve));
+  let asked = false;
+  const server = Bun.serve({
+    hostname: "127.0.0.1", port: 0,
+    fetch: async () => {
+      asked = true;
+      await answered; // the document takes longer than the lease to arrive
+      return new Response(pdf, { headers: { "content-type": "application/pdf" } });
+    },
+  });
+  try {
+    const id = await h.queueJob(null, { url: `http://127.0.0.1:${server.port}/slow.pdf` });
+    const split = splitJob(h.ctx, await h.claimJob());
+    const claimedUntil = h.job(id).lease_expires_at!;
+    await until(() => asked);
+    now += LEASE - 500;
+    await until(() => h.job(id).lease_expires_at! > claimedUntil);
+    now += 1_000; // past the lease as claimed
+    expect(await h.store.claimJobToSplit(h.otherWorker().leases.owner, LEASE)).toBeNull();
+    answer();
+    await split;
+    expect(h.job(id)).toMatchObject({ stage: "pages", total_pages: 2, lease_owner: null });
+    // Done: the lease is renewed no more (the job has none).
+    await Bun.sleep(renewalIntervalMs(LEASE) * 1.5);
+    expect(h.job(id).lease_expires_at).toBeNull();
+  } finally {
+    server.stop(true);
+  }
+});
+
 test("an extraction's lease is renewed while it runs", async () => {
   h = await workHarness({ leaseMs: LEASE, clock: () => now });
   const id = await splitJobWithPages("structured");
