@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import { join } from "node:path";
-import { ConfigError, sqliteDatabaseFile, type Config } from "./config";
+import { ConfigError, checkStorageForDatabase, sqliteDatabaseFile, type Config } from "./config";
 import type { AppContext } from "./context";
 import { openDatabase } from "./db/client";
 import { sqliteDatabase } from "./adapters/database-sqlite";
@@ -101,6 +101,8 @@ export function createApp(config: Config, deps: AppDeps = {}) {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? Date.now;
   const dbPath = sqliteDatabaseFile(config);
+  // A no-op on SQLite; applies as soon as a PostgreSQL URL is accepted above (issue 16).
+  checkStorageForDatabase(config);
   const loosened = [...(ensurePrivateDir(config.dataDir) ? [config.dataDir] : []), ...ensurePrivateDatabase(dbPath)];
   if (loosened.length > 0) logger.warn("others could read the data directory: their access is taken off", { paths: loosened });
   const db = openDatabase(dbPath);

@@ -63,6 +63,7 @@ export const SETTINGS = {
   uploadExpiryHours: { flag: "upload-expiry-hours", env: "LEAPOCR_UPLOAD_EXPIRY_HOURS", help: "Hours a direct upload may stay unfinished (complete never called) before its job, parts and files are deleted, whatever the team's retention", default: 24, schema: int(1, 720) },
   urlFetchTimeoutSeconds: { flag: "url-fetch-timeout", env: "LEAPOCR_URL_FETCH_TIMEOUT", help: "Seconds allowed to download a document given by URL", default: 60, schema: int(1, 3600) },
   storage: { flag: "storage", env: "LEAPOCR_STORAGE", help: "Where files live: local (under the data dir) or s3 (any S3-compatible bucket)", default: "local", schema: v.picklist(["local", "s3"]) },
+  storageShared: { flag: "storage-shared", env: "LEAPOCR_STORAGE_SHARED", help: "With --storage local and a PostgreSQL database (several replicas): the files directory (<data dir>/files) is one file system every replica mounts at that path (NFS, EFS, CephFS). Without it local storage is refused with PostgreSQL", default: false, schema: bool() },
   s3Endpoint: { flag: "s3-endpoint", env: "LEAPOCR_S3_ENDPOINT", help: "S3 endpoint URL (empty for AWS; R2: https://<account>.r2.cloudflarestorage.com). Clients PUT uploads to it directly", default: "", schema: str() },
   s3Region: { flag: "s3-region", env: "LEAPOCR_S3_REGION", help: "S3 region (R2: auto)", default: "us-east-1", schema: str() },
   s3Bucket: { flag: "s3-bucket", env: "LEAPOCR_S3_BUCKET", help: "S3 bucket name", default: "", schema: str() },
@@ -126,6 +127,23 @@ export function sqliteDatabaseFile(config: Pick<Config, "dataDir" | "databaseUrl
     );
   }
   return resolve(config.dataDir, "leapocr.db");
+}
+
+/**
+ * Several replicas on one PostgreSQL must see the same files: an upload's parts arrive at
+ * whichever replica the load balancer picks, and any replica may read its pages. Local storage
+ * is one machine's disk, so with a PostgreSQL URL it is refused unless the operator says the
+ * directory is shared (LEAPOCR_STORAGE_SHARED); S3/R2 is the supported choice. Without a URL
+ * (SQLite, one server) there is nothing to check.
+ */
+export function checkStorageForDatabase(config: Pick<Config, "databaseUrl" | "storage" | "storageShared" | "dataDir">): void {
+  if (!config.databaseUrl || config.storage !== "local" || config.storageShared) return;
+  throw new ConfigError(
+    "LEAPOCR_DATABASE_URL is set (several replicas on PostgreSQL), but files are on this machine's disk (LEAPOCR_STORAGE=local, " +
+      `${resolve(config.dataDir, "files")}), which the other replicas cannot read: an upload sent to one replica would be missing on ` +
+      "the next. Use a bucket (LEAPOCR_STORAGE=s3 with LEAPOCR_S3_BUCKET, LEAPOCR_S3_ACCESS_KEY_ID, LEAPOCR_S3_SECRET_ACCESS_KEY), or, " +
+      "if that directory is one shared file system (NFS, EFS) mounted at the same path on every replica, set LEAPOCR_STORAGE_SHARED=true.",
+  );
 }
 
 /** Parses `--name value`, `--name=value` and bare boolean `--name` flags. */
