@@ -15,6 +15,12 @@ import type { Leadership } from "../ports/leadership";
 import { LocalLeadership } from "../adapters/leadership-local";
 
 const DAY = 86_400_000;
+/**
+ * The orphan sweep never aborts a multipart upload younger than this: another replica may be
+ * joining its parts right now (the upload id leaves the job row while it does), or may have
+ * started it a moment before writing its job row. Older ones no job owns are aborted.
+ */
+export const ORPHAN_UPLOAD_MIN_AGE_MS = 3_600_000;
 
 export class RetentionScheduler {
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -110,7 +116,9 @@ export class RetentionScheduler {
         removed++;
       }
     }
+    const youngSince = this.ctx.clock() - ORPHAN_UPLOAD_MIN_AGE_MS;
     for (const upload of await storage.listMultipart()) {
+      if (upload.startedAt > youngSince) continue;
       const id = upload.key.split("/")[1] ?? "";
       const job = db.select({ uploadId: jobs.uploadId, deletedAt: jobs.deletedAt }).from(jobs).where(eq(jobs.id, id)).get();
       if (!job || job.deletedAt !== null || job.uploadId !== upload.uploadId) {
