@@ -195,8 +195,30 @@ export async function createUrlJob(ctx: AppContext, auth: JobOwner, body: UrlUpl
   return { job_id: jobId, status: "pending" as const, source_url: url.toString(), created_at: iso(createdAt)! };
 }
 
+/**
+ * Only the columns a status answers with: the row also holds the schema, instructions and a
+ * structured job's whole result, which SQLite would otherwise read (overflow pages and all) and
+ * bun:sqlite turn into strings on every poll (issue 20).
+ */
+function findJobStatus(ctx: AppContext, auth: JobOwner, jobId: string) {
+  const query = prepared(ctx.db, "ocr.findJobStatus", (db) =>
+    db
+      .select({
+        id: jobs.id, status: jobs.status, stage: jobs.stage, fileName: jobs.fileName, format: jobs.format, model: jobs.model,
+        processedPages: jobs.processedPages, totalPages: jobs.totalPages, startedAt: jobs.startedAt, createdAt: jobs.createdAt,
+        updatedAt: jobs.updatedAt, completedAt: jobs.completedAt, errorMessage: jobs.errorMessage,
+      })
+      .from(jobs)
+      .where(and(eq(jobs.id, sql.placeholder("jobId")), eq(jobs.teamId, sql.placeholder("teamId")), isNull(jobs.deletedAt)))
+      .prepare(),
+  );
+  const job = query.get({ jobId, teamId: auth.teamId });
+  if (!job) throw notFound(`Job ${jobId} not found.`);
+  return job;
+}
+
 export function getJobStatus(ctx: AppContext, auth: JobOwner, jobId: string) {
-  const job = findJob(ctx, auth, jobId);
+  const job = findJobStatus(ctx, auth, jobId);
   const end = job.completedAt ?? ctx.clock();
   return {
     id: job.id,
