@@ -65,6 +65,9 @@ function workerEntry(): string {
   );
 }
 
+/** Files above this size are opened on every idle worker at once (see open()). */
+const EAGER_OPEN_BYTES = 256 * 1024;
+
 type Pending = { resolve: (r: WorkerResponse & { ok: true }) => void; reject: (e: Error) => void };
 
 class PoolWorker {
@@ -192,10 +195,12 @@ export function createRenderPool(opts: { workers?: number } = {}): RenderPool {
     // Opened up front in one worker: validates the PDF and learns the page count. Idle workers
     // open it now too, at the same time: a long document will be rendered on all of them, and
     // opening it only once the page count is known delayed the second worker's first page by
-    // the length of an open (~10-40 ms for 200 pages). A one-page document costs an idle worker
-    // a wasted ~1 ms open.
+    // the length of an open (~10-40 ms for 200 pages). A small file (most often one page) is
+    // opened by the others only once its page count says so: each open and its release are two
+    // messages from the caller's thread, which is the HTTP thread, and waking an idle worker
+    // costs it ~10-40 us each (postMessage was ~10% of its CPU samples under bench/load.ts).
     openOn(w, doc);
-    for (const other of workers) if (other.busy === 0) openOn(other, doc);
+    if (bytes.length > EAGER_OPEN_BYTES) for (const other of workers) if (other.busy === 0) openOn(other, doc);
     let pageCount: number;
     try {
       pageCount = (await w.opened.get(doc)!).pageCount!;
