@@ -46,9 +46,16 @@ export class PostgresLeadership implements Leadership {
     return Number(r.pid);
   }
 
+  /**
+   * Unlocks before closing: the server frees a closed session's locks only once its backend has
+   * exited, which may come after another replica's next pass (measured under load: a handover
+   * round found nobody leading).
+   */
   async close(): Promise<void> {
     this.closed = true;
     await this.turn;
+    const conn = this.conn;
+    if (this.held && conn) await conn`SELECT pg_advisory_unlock(${LEADER_LOCK})`.catch(() => {});
     await this.drop();
   }
 
